@@ -1,0 +1,36 @@
+# xxgk — see README.md. Every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test dev lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m pipeline run
+
+test: $(STAMP)
+	$(PY) -m ruff check pipeline assets tests benchmarks
+	$(PY) -m pytest
+
+dev: $(STAMP)
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster_home}; mkdir -p $$DAGSTER_HOME; \
+	DAGSTER_HOME=$$DAGSTER_HOME $(VENV)/bin/dagster dev -w workspace.yaml
+
+lint: $(STAMP)
+	$(PY) -m ruff check pipeline assets tests benchmarks
+	$(PY) -m ruff format --check pipeline assets tests benchmarks
+
+bench: $(STAMP)
+	$(PY) -m benchmarks.parse_speed
+
+clean:
+	rm -rf data/raw data/warehouse data/cache data/dagster_home

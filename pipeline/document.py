@@ -1,0 +1,69 @@
+"""What a reader makes of a document's bytes: table grids and paragraphs, format-free.
+
+Every reader (docx, html, text) produces a `Document`; nothing downstream knows the format.
+A `Table` is a grid whose positions point at the `GridCell` that covers them, so a cell that
+spans rows or columns appears at every position it covers and is still one cell: mapping can
+walk rows by distinct cells (label and order), and lineage can name the cell's origin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class DocumentError(Exception):
+    """A document that cannot be read: broken, hostile, unsupported. The message is the reason."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GridCell:
+    """One printed cell. `text` keeps line breaks as "\\n"; `row`/`col` are its top-left grid position."""
+
+    text: str
+    row: int
+    col: int
+    rowspan: int = 1
+    colspan: int = 1
+
+
+@dataclass(slots=True)
+class Table:
+    """A table as an expanded grid: `grid[r][c]` is the cell covering that position.
+
+    Rows may be ragged (text dumps carry no spans). `context` is the text printed just before the
+    table (the nearest preceding paragraphs), which often names the section it belongs to.
+    """
+
+    index: int
+    grid: list[list[GridCell]]
+    context: str = ""
+
+    def row_cells(self, r: int) -> list[GridCell]:
+        """Distinct cells of row `r` in column order, each once, including those spanning from above."""
+        seen: set[int] = set()
+        out: list[GridCell] = []
+        for cell in self.grid[r]:
+            if id(cell) not in seen:
+                seen.add(id(cell))
+                out.append(cell)
+        return out
+
+    def own_cells(self, r: int) -> list[GridCell]:
+        """Distinct cells that start in row `r` (not continuations of a cell spanning from above)."""
+        return [c for c in self.row_cells(r) if c.row == r]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.grid)
+
+
+@dataclass(slots=True)
+class Document:
+    """A read document: its tables in document order, its paragraphs, and metadata the format offers."""
+
+    format: str
+    tables: list[Table] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    title: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
