@@ -39,14 +39,12 @@ class Table:
     context: str = ""
 
     def row_cells(self, r: int) -> list[GridCell]:
-        """Distinct cells of row `r` in column order, each once, including those spanning from above."""
-        seen: set[int] = set()
-        out: list[GridCell] = []
-        for cell in self.grid[r]:
-            if id(cell) not in seen:
-                seen.add(id(cell))
-                out.append(cell)
-        return out
+        """Distinct cells of row `r` in column order, each once, including those spanning from above.
+
+        A cell covers a contiguous run of columns, so comparing with the left neighbour suffices.
+        """
+        row = self.grid[r]
+        return [cell for i, cell in enumerate(row) if i == 0 or cell is not row[i - 1]]
 
     def own_cells(self, r: int) -> list[GridCell]:
         """Distinct cells that start in row `r` (not continuations of a cell spanning from above)."""

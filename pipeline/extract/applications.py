@@ -1,0 +1,237 @@
+"""Table 三 (applications): rows by label and hierarchy, value columns by header and order.
+
+A data row is its label cells followed by V value cells (V = 7, or 8 with an extra 法人或其他组织小计
+column). Values are taken in order from the right, so a value cell spanning two grid columns or a
+header whose colspans sit on other columns than the data rows' does not shift anything. Row labels
+are matched by keywords (with known variants and typos) inside the group the row sits in — （三）
+不予公开 etc., printed in a spanning cell or on an earlier row — and by item number as a fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pipeline import template as T
+from pipeline.document import GridCell
+from pipeline.extract.rows import APPLICATIONS, Row, looks_like_value
+from pipeline.labels import contains_any, group_marker, item_number, normalize, printed, top_marker
+from pipeline.report import Cell, Finding
+from pipeline.values import read_count
+
+_GROUP_LABELS = ("法人或其他组织", "申请人情况")
+
+
+@dataclass(slots=True)
+class ApplicationsResult:
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    version: str | None = None
+    found: bool = False
+
+
+@lru_cache(maxsize=4096)
+def _column_code(key: str) -> str | None:
+    """The column a header label names; group headers (法人或其他组织) name none."""
+    if "小计" in key:
+        return "legal_person_subtotal"
+    if not key or any(key.startswith(g) for g in _GROUP_LABELS):
+        return None
+    for col in T.APPLICATION_COLUMNS:
+        if contains_any(key, col.keywords):
+            return col.code
+    return None
+
+
+def column_order(header_rows: list[Row]) -> list[str]:
+    """Value columns in printed order, from the header rows.
+
+    With spans known, each grid column takes the lowest header cell naming a column; without spans
+    (text dumps), columns come in template order with an extra 小计 column where it is printed.
+    """
+    by_col: dict[int, tuple[int, str]] = {}
+    has_spans = False
+    for row in header_rows:
+        for cell in row.cells:
+            if cell.rowspan > 1 or cell.colspan > 1:
+                has_spans = True
+            code = _column_code(normalize(cell.text))
+            if code is None:
+                continue
+            for c in range(cell.col, cell.col + cell.colspan):
+                by_col[c] = (row.r, code)
+    codes_in_header = {code for _, code in by_col.values()}
+    if has_spans and by_col:
+        ordered: list[str] = []
+        for c in sorted(by_col):
+            code = by_col[c][1]
+            if not ordered or ordered[-1] != code:
+                ordered.append(code)
+        if len(ordered) == len(set(ordered)) and "natural_person" in ordered and "total" in ordered:
+            return ordered
+    order = [c.code for c in T.APPLICATION_COLUMNS]
+    if "legal_person_subtotal" in codes_in_header:
+        order.insert(order.index("other_org") + 1, "legal_person_subtotal")
+    return order
+
+
+class _RowClassifier:
+    """Tracks the group (（三）…) a row sits in while rows stream by, and names each row."""
+
+    def __init__(self) -> None:
+        self.group: str | None = None
+
+    def classify(self, label_texts: list[str]) -> str | None:
+        keys = [k for k in (normalize(t) for t in label_texts) if k]
+        if not keys:
+            return None
+        joined = "".join(keys)
+        leaf = keys[-1]
+        for key in keys:
+            g = group_marker(key)
+            if g or top_marker(key):
+                self.group = g
+        if "结转下年" in joined:
+            return "carried_forward"
+        if "上年结转" in joined:
+            return "carried_over"
+        if "新收" in joined:
+            return "new_received"
+        leaf_group = group_marker(leaf)
+        group = leaf_group or self.group
+        simple = {"(一)": "granted", "(二)": "partially_granted", "(七)": "total_processed"}
+        if leaf_group in simple and item_number(leaf) is None:
+            return simple[leaf_group]
+        if leaf_group is None and item_number(leaf) is None:
+            for code in ("granted", "partially_granted", "total_processed"):
+                if contains_any(leaf, T.APPLICATION_ROW_BY_CODE[code].keywords):
+                    return code
+        if group == "(六)" and item_number(leaf) is None and contains_any(leaf, ("其他处理",)):
+            return "other_handling"
+        return self._within_group(group, leaf)
+
+    @staticmethod
+    def _within_group(group: str | None, leaf: str) -> str | None:
+        item = item_number(leaf)
+        candidates = T.rows_for_group(group) if group else [r for r in T.APPLICATION_ROWS if r.item]
+        candidates = [r for r in candidates if r.item is not None]
+        body = leaf.split(".", 1)[1] if item is not None and "." in leaf else leaf
+        by_keyword = [r for r in candidates if contains_any(body, r.keywords)]
+        if len(by_keyword) > 1:  # "其他" is also part of 其他法律…: prefer the longest keyword hit
+            by_keyword.sort(key=lambda r: -max(len(k) for k in r.keywords if k in body))
+        if by_keyword:
+            return by_keyword[0].code
+        if item is not None and group:
+            for r in candidates:
+                if r.item == item:
+                    return r.code
+        return None
+
+
+def _value_cells(row: Row, width: int) -> tuple[list[GridCell], list[GridCell]] | None:
+    """Split a row into (label cells, value cells) — the last `width` cells are values."""
+    if len(row.cells) < width + 1:
+        return None
+    labels, values = row.cells[:-width], row.cells[-width:]
+    if not all(looks_like_value(c.text) or "\n" in c.text for c in values):
+        return None
+    return labels, values
+
+
+def extract(rows: list[Row]) -> ApplicationsResult:
+    result = ApplicationsResult()
+    if not rows:
+        return result
+    header: list[Row] = []
+    order: list[str] | None = None
+    classifier = _RowClassifier()
+    seen: set[str] = set()
+    for row in rows:
+        if order is None:
+            if len(row.cells) < 8:  # a data row has a label and at least 7 values
+                header.append(row)
+                continue
+            candidate = column_order(header)
+            split = _value_cells(row, len(candidate))
+            if split is None or not any(normalize(c.text) for c in split[0]):
+                header.append(row)
+                continue
+            order = candidate
+        split = _value_cells(row, len(order))
+        if split is None or not any(normalize(c.text) for c in split[0]):
+            continue
+        labels, values = split
+        code = classifier.classify([c.text for c in labels])
+        if code is None:
+            _unknown_row(result, row, labels, values, order)
+            continue
+        if code in seen:
+            result.findings.append(
+                Finding(
+                    "duplicate_row",
+                    code,
+                    None,
+                    None,
+                    "warning",
+                    f"table 三 row {code} printed twice (table {row.table_index}, row {row.r}); first kept",
+                )
+            )
+            continue
+        seen.add(code)
+        result.found = True
+        label = printed(labels[-1].text) if labels else ""
+        for col_code, cell in zip(order, values, strict=True):
+            reading = read_count(cell.text)
+            result.cells.append(
+                Cell(
+                    APPLICATIONS,
+                    code,
+                    col_code,
+                    cell.text,
+                    reading.value,
+                    row.table_index,
+                    cell.row,
+                    cell.col,
+                    unreadable=reading.unreadable,
+                    row_label=label,
+                )
+            )
+    codes = seen
+    if "other_handling" in codes:
+        result.version = T.V2019
+    elif codes & {"other_handling_no_correction", "other_handling_unpaid_fee", "other_handling_other"}:
+        result.version = T.V2021
+    return result
+
+
+def _unknown_row(
+    result: ApplicationsResult, row: Row, labels: list[GridCell], values: list[GridCell], order: list[str]
+) -> None:
+    """A data row the template does not have: kept in lineage under its printed label."""
+    label = printed("".join(c.text for c in labels if c.row == row.r)) or f"row {row.r}"
+    for col_code, cell in zip(order, values, strict=True):
+        reading = read_count(cell.text)
+        result.cells.append(
+            Cell(
+                APPLICATIONS,
+                label,
+                col_code,
+                cell.text,
+                reading.value,
+                row.table_index,
+                cell.row,
+                cell.col,
+                unreadable=reading.unreadable,
+                row_label=label,
+            )
+        )
+    result.findings.append(
+        Finding(
+            "unknown_row",
+            label,
+            None,
+            None,
+            "warning",
+            f"table 三: row {label!r} (table {row.table_index}, row {row.r}) is not a template row; kept in cells",
+        )
+    )

@@ -1,0 +1,66 @@
+"""Report metadata: title, agency, year, and what kind of document this is.
+
+The title comes from the document's own metadata when it reads like a report title, else from the
+first paragraphs; the agency is the body that names itself in the title (巨各庄镇, 平潭综合实验区),
+which may differ from the publisher in the page metadata; the year is the year reported on.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.document import Document
+from pipeline.labels import printed
+
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_REPORT_WORDS = ("年度报告", "年报", "工作报告", "年度工作报告")
+_DISCLOSURE_WORDS = ("政府信息公开", "政务公开", "信息公开")
+_TITLE_SUFFIX = re.compile(r"(政府信息公开|政务公开|信息公开).*$")
+
+
+def is_report_title(text: str) -> bool:
+    key = printed(text)
+    return any(w in key for w in _REPORT_WORDS) and any(w in key for w in _DISCLOSURE_WORDS)
+
+
+def find_title(doc: Document, title_hint: str | None = None) -> str | None:
+    """The report's title: document metadata, else an early paragraph, else the listing's link text."""
+    candidates = [doc.title, *doc.paragraphs[:15], title_hint]
+    for text in candidates:
+        if text and is_report_title(text) and len(printed(text)) <= 80:
+            return printed(text)
+    for text in candidates:
+        if text and printed(text):
+            return printed(text)[:80]
+    return None
+
+
+def year_of(title: str | None, doc: Document) -> int | None:
+    """The year reported on: from the title, else the first year named in the opening text."""
+    if title:
+        m = _YEAR.search(title)
+        if m:
+            return int(m.group(1))
+    for text in doc.paragraphs[:10]:
+        m = _YEAR.search(text)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def agency_of(title: str | None) -> str | None:
+    """The body named in the title: before the year (X2020年…), else between year and 政府信息公开."""
+    if not title:
+        return None
+    text = printed(title)
+    text = re.sub(r"^(关于|[（(]?\d+[)）])", "", text)
+    m = _YEAR.search(text)
+    if m and m.start() > 0:
+        agency = text[: m.start()]
+    elif m:
+        agency = _TITLE_SUFFIX.sub("", text[m.end() :])
+    else:
+        agency = _TITLE_SUFFIX.sub("", text)
+    agency = agency.strip("《》“”\"'：:，,、 ").removesuffix("的")
+    agency = re.sub(r"(关于|公布|发布)$", "", agency)
+    return agency or None

@@ -1,0 +1,141 @@
+"""Table 四 (administrative review and litigation): 15 numbers, 3 proceedings × 5 outcomes.
+
+The national layout prints one data row of 15 values under a 3-row header; some agencies print
+one row per proceeding instead. Values are mapped by order within the header's proceeding and
+outcome order (checked against the printed header, not assumed), never by grid column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pipeline import template as T
+from pipeline.document import GridCell
+from pipeline.extract.rows import REVIEW, Row, looks_like_value, numeric_count
+from pipeline.labels import contains_any, normalize
+from pipeline.report import Cell, Finding
+from pipeline.values import read_count
+
+_PROCEEDINGS = [p.code for p in T.REVIEW_PROCEEDINGS]
+_OUTCOMES = [o.code for o in T.REVIEW_OUTCOMES]
+_WIDTH = len(_PROCEEDINGS) * len(_OUTCOMES)
+
+
+@dataclass(slots=True)
+class ReviewResult:
+    cells: list[Cell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    found: bool = False
+
+
+@lru_cache(maxsize=4096)
+def _outcome(key: str) -> str | None:
+    for o in T.REVIEW_OUTCOMES:
+        if contains_any(key, o.keywords):
+            return o.code
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _proceeding(key: str) -> str | None:
+    """Which proceeding a label names; the order of tests matters (复议后起诉 contains 复议)."""
+    for code in ("litigation_after_review", "litigation_direct", "administrative_review"):
+        proc = next(p for p in T.REVIEW_PROCEEDINGS if p.code == code)
+        if contains_any(key, proc.keywords):
+            return code
+    return None
+
+
+def _header_orders(header: list[Row]) -> tuple[list[str], list[str]]:
+    """Proceeding and outcome order as printed in the header; template order where not printed."""
+    procs: list[str] = []
+    outcomes: list[str] = []
+    for row in header:
+        for cell in row.cells:
+            key = normalize(cell.text)
+            code = _proceeding(key)
+            if code and code not in procs and not (code == "administrative_review" and "诉讼" in key):
+                procs.append(code)
+            oc = _outcome(key)
+            if oc and oc not in outcomes and len(key) <= 8:
+                outcomes.append(oc)
+    if sorted(procs) != sorted(_PROCEEDINGS):
+        procs = list(_PROCEEDINGS)
+    if sorted(outcomes) != sorted(_OUTCOMES):
+        outcomes = list(_OUTCOMES)
+    return procs, outcomes
+
+
+def _cell(proc: str, outcome: str, cell: GridCell, table_index: int, unreadable: str | None = None) -> Cell:
+    reading = read_count(cell.text)
+    return Cell(
+        REVIEW,
+        proc,
+        outcome,
+        cell.text,
+        None if unreadable else reading.value,
+        table_index,
+        cell.row,
+        cell.col,
+        unreadable=unreadable or reading.unreadable,
+        row_label=next(p.label for p in T.REVIEW_PROCEEDINGS if p.code == proc),
+    )
+
+
+def extract(rows: list[Row]) -> ReviewResult:
+    result = ReviewResult()
+    header: list[Row] = []
+    for i, row in enumerate(rows):
+        values = [c for c in row.cells if looks_like_value(c.text)]
+        if (
+            len(row.cells) >= _WIDTH
+            and numeric_count(row.cells[-_WIDTH:]) > 0
+            and all(looks_like_value(c.text) for c in row.cells[-_WIDTH:])
+        ):
+            procs, outcomes = _header_orders(header)
+            cells = row.cells[-_WIDTH:]
+            for k, cell in enumerate(cells):
+                result.cells.append(_cell(procs[k // 5], outcomes[k % 5], cell, row.table_index))
+            result.found = True
+            return result
+        if numeric_count(values) == 0:
+            header.append(row)
+            continue
+        per_proc = _per_proceeding_rows(rows[i:], header)
+        if per_proc:
+            result.cells, result.found = per_proc, True
+            return result
+        _run_together(result, row)
+        return result
+    return result
+
+
+def _per_proceeding_rows(rows: list[Row], header: list[Row]) -> list[Cell]:
+    """Transposed layout: one row per proceeding (label + 5 values)."""
+    _, outcomes = _header_orders(header)
+    cells: list[Cell] = []
+    seen: set[str] = set()
+    for row in rows:
+        if len(row.cells) < 6:
+            continue
+        labels, values = row.cells[:-5], row.cells[-5:]
+        proc = _proceeding("".join(normalize(c.text) for c in labels))
+        if proc is None or proc in seen or not all(looks_like_value(c.text) for c in values):
+            continue
+        seen.add(proc)
+        cells.extend(_cell(proc, outcomes[k], cell, row.table_index) for k, cell in enumerate(values))
+    return cells if len(seen) == len(_PROCEEDINGS) else []
+
+
+def _run_together(result: ReviewResult, row: Row) -> None:
+    """A data row that does not hold 15 separate values (text run together): every value unreadable."""
+    printed_cells = [c for c in row.cells if normalize(c.text)]
+    reason = (
+        f"table 四 data row has {len(printed_cells)} cells where {_WIDTH} values were expected "
+        f"(cells run together?): {' | '.join(c.text for c in printed_cells)[:120]!r}"
+    )
+    anchor = printed_cells[0] if printed_cells else row.cells[0]
+    for k in range(_WIDTH):
+        result.cells.append(_cell(_PROCEEDINGS[k // 5], _OUTCOMES[k % 5], anchor, row.table_index, reason))
+    result.found = True

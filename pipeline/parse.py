@@ -1,0 +1,153 @@
+"""One document's bytes → a ParsedReport: read, find the tables, map them, check them.
+
+This is the whole per-document path; the pipeline stages and `python -m pipeline parse` call it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline import template as T
+from pipeline.document import Document, DocumentError
+from pipeline.extract import applications, metadata, proactive, review
+from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, segment
+from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Finding, ParsedReport
+from pipeline.store import format_for
+from pipeline.validate import check_identities
+
+LEGACY_BEFORE = 2019  # reports on 2008–2018 follow the 2008 regulation: no national tables
+
+
+def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> Document:
+    """Bytes → Document with the reader for `fmt`; unsupported formats are a DocumentError."""
+    if fmt == "html":
+        from pipeline.readers.html import read_html
+
+        return read_html(data, http_charset=http_charset)
+    if fmt == "docx":
+        from pipeline.readers.docx import read_docx
+
+        return read_docx(data)
+    if fmt == "txt":
+        from pipeline.readers.text import read_text
+
+        return read_text(data)
+    raise DocumentError(f"{fmt}: format not supported yet (supported: docx, html, txt)")
+
+
+def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedReport:
+    """Map a read document onto the template and check its identities."""
+    report = ParsedReport()
+    report.title = metadata.find_title(doc, title_hint)
+    report.year = metadata.year_of(report.title, doc)
+    report.agency = metadata.agency_of(report.title)
+    is_title = bool(report.title and metadata.is_report_title(report.title))
+    if report.year is not None and report.year < LEGACY_BEFORE and is_title:
+        report.kind, report.template = KIND_LEGACY, "legacy"
+        return report
+
+    sections = segment(doc)
+    t2 = proactive.extract(sections[PROACTIVE])
+    t3 = applications.extract(sections[APPLICATIONS])
+    t4 = review.extract(sections[REVIEW])
+    found = [name for name, res in ((PROACTIVE, t2), (APPLICATIONS, t3), (REVIEW, t4)) if res.found]
+    if not found:
+        report.kind = KIND_REPORT if is_title else KIND_NOT_A_REPORT
+        if is_title:
+            report.findings.append(
+                Finding(
+                    "missing_table", "all", None, None, "error", "no table 二, 三 or 四 found in the document"
+                )
+            )
+        return report
+
+    report.kind = KIND_REPORT
+    report.tables_found = found
+    report.cells = t2.cells + t3.cells + t4.cells
+    report.findings = t2.findings + t3.findings + t4.findings
+    report.table_versions = _versions(t2.versions, t3.version)
+    report.template = _template(report.table_versions)
+    for name in (PROACTIVE, APPLICATIONS, REVIEW):
+        if name not in found:
+            report.findings.append(
+                Finding(
+                    "missing_table",
+                    name,
+                    None,
+                    None,
+                    "error",
+                    f"table {_TABLE_NUMERAL[name]} ({name}) not found",
+                )
+            )
+    _require_rows(report, t3.found)
+    report.findings.extend(_unreadable(report))
+    report.findings.extend(check_identities(report))
+    return report
+
+
+_TABLE_NUMERAL = {PROACTIVE: "二", APPLICATIONS: "三", REVIEW: "四"}
+
+
+def _versions(proactive_versions: set[str], applications_version: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if len(proactive_versions) == 1:
+        out[PROACTIVE] = next(iter(proactive_versions))
+    elif proactive_versions:
+        out[PROACTIVE] = "mixed"
+    if applications_version:
+        out[APPLICATIONS] = applications_version
+    return out
+
+
+def _template(versions: dict[str, str]) -> str:
+    distinct = set(versions.values())
+    if not distinct:
+        return "unknown"
+    return distinct.pop() if len(distinct) == 1 else "mixed"
+
+
+def _require_rows(report: ParsedReport, found: bool) -> None:
+    """Template rows of table 三 the report does not print: a finding, so gaps are never silent."""
+    if not found:
+        return
+    present = {c.row_code for c in report.cells_of(APPLICATIONS)}
+    version = report.table_versions.get(APPLICATIONS)
+    for row in T.APPLICATION_ROWS:
+        if row.code in present or (version and version not in row.versions):
+            continue
+        if version is None and row.group == "(六)":
+            continue
+        report.findings.append(
+            Finding("missing_row", row.code, None, None, "warning", f"table 三 row {row.label} not found")
+        )
+
+
+def _unreadable(report: ParsedReport) -> list[Finding]:
+    return [
+        Finding(
+            "unreadable_cell",
+            f"{c.row_code}/{c.column_code}",
+            None,
+            None,
+            "warning",
+            f"{c.table}: row {c.row_code}, column {c.column_code} at table {c.source_table} "
+            f"row {c.source_row} col {c.source_col}: {c.unreadable}",
+        )
+        for c in report.cells
+        if c.unreadable
+    ]
+
+
+def parse_document(
+    data: bytes, fmt: str, *, http_charset: str | None = None, title_hint: str | None = None
+) -> ParsedReport:
+    """Parse one document. Raises DocumentError (with the reason) when it cannot be read."""
+    doc = read_document(data, fmt, http_charset=http_charset)
+    return extract_report(doc, title_hint=title_hint)
+
+
+def parse_file(path: Path) -> ParsedReport:
+    fmt = format_for(path.name)
+    if fmt is None:
+        raise DocumentError(f"{path.name}: unknown file type (expected .docx, .html, .htm or .txt)")
+    return parse_document(path.read_bytes(), fmt)
