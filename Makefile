@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test dev lint bench clean
+.PHONY: install run test dev lint bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.parse_speed
+
+docs: $(STAMP)
+	$(PY) -c "from pathlib import Path; from pipeline.tables import update_readme; update_readme(Path('README.md'))"
 
 clean:
 	rm -rf data/raw data/warehouse data/cache data/dagster_home

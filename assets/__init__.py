@@ -1,0 +1,1 @@
+"""Dagster layer of xxgk: thin assets over pipeline/ (see assets.definitions)."""

@@ -1,0 +1,86 @@
+"""The scrape stage: each configured source into the raw store and its own manifest.
+
+Works one source at a time (`scrape_source`), each with its own manifest file and its own status
+file, so that partitioning the stage by source later changes nothing downstream. A source that
+fails is recorded (status file, returned result) and never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pipeline.config import Settings, Source
+from pipeline.sources.local import collect
+from pipeline.sources.web import crawl
+from pipeline.store import Manifest, RawStore, atomic_write_bytes, manifest_path, now_utc
+
+COUNT_KEYS = ("discovered", "fetched", "not_modified", "failed")
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """What one scrape of one source did. `ok` is False when the source as a whole failed."""
+
+    source: str
+    kind: str  # path | web
+    ok: bool = True
+    error: str | None = None
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    documents: int = 0  # manifest entries after the scrape (found now or before)
+    finished_at: str | None = None
+
+
+def status_path(raw_dir: Path, source: str) -> Path:
+    return raw_dir / "status" / f"{source}.json"
+
+
+def _collector(source: Source) -> Callable[..., dict[str, int]]:
+    """The function that scrapes this kind of source."""
+    return crawl if source.is_web else collect
+
+
+def scrape_source(
+    source: Source, settings: Settings, *, log: Callable[[str], None] | None = None
+) -> SourceResult:
+    """Scrape one source. Never raises for a source's own failure: the result (and status file) says it."""
+    say = log or (lambda _msg: None)
+    result = SourceResult(source=source.name, kind="web" if source.is_web else "path")
+    store = RawStore(settings.raw_dir)
+    manifest = Manifest.load(manifest_path(settings.raw_dir, source.name))
+    before = _snapshot(manifest)
+    try:
+        counts = _collector(source)(source, store, manifest, log=say)
+        result.counts.update({k: int(v) for k, v in counts.items()})
+    except Exception as exc:  # a failing source is recorded, never fatal for the run
+        result.ok = False
+        result.error = f"{type(exc).__name__}: {exc}"
+        say(f"{source.name}: FAILED — {result.error}")
+    finally:
+        # Entries upserted before a failure are still true: keep them.
+        if _snapshot(manifest) != before:
+            manifest.save()
+    result.documents = len(manifest.entries)
+    result.finished_at = now_utc()
+    atomic_write_bytes(
+        status_path(settings.raw_dir, source.name),
+        json.dumps(asdict(result), ensure_ascii=False, indent=1).encode("utf-8"),
+    )
+    if result.ok:
+        c = result.counts
+        say(
+            f"{source.name}: {c['discovered']} found, {c['fetched']} new or changed, "
+            f"{c['not_modified']} unchanged, {c['failed']} failed"
+        )
+    return result
+
+
+def scrape_all(settings: Settings, *, log: Callable[[str], None] | None = None) -> list[SourceResult]:
+    """Scrape every configured source in turn; one failing source does not stop the next."""
+    return [scrape_source(source, settings, log=log) for source in settings.sources]
+
+
+def _snapshot(manifest: Manifest) -> str:
+    return json.dumps([asdict(d) for d in manifest.documents()], ensure_ascii=False, sort_keys=True)

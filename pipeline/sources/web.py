@@ -1,0 +1,354 @@
+"""The web crawler: a source's listing pages (and their pagination) → report pages → attachments.
+
+Each document found goes into the raw store (content-addressed: names from servers are never paths)
+and is upserted into the source's manifest; the caller saves it. A document the site stops serving
+keeps its last good bytes (a report once published stays in the tables). Nothing here raises for a
+site's misbehaviour: every failure is counted, logged and recorded, and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+from urllib.request import url2pathname
+
+import httpx
+
+from pipeline.config import Source
+from pipeline.encoding import decode_html
+from pipeline.sources.http import MAX_BYTES, USER_AGENT, Fetcher, Response, http_charset
+from pipeline.sources.links import (
+    Link,
+    has_report_table,
+    is_attachment,
+    is_pagination,
+    is_report,
+    page_links,
+    parse_html,
+    script_pages,
+)
+from pipeline.sources.robots import Robots
+from pipeline.store import Manifest, RawDocument, RawStore, format_for, now_utc, report_id_for
+
+COUNT_KEYS = (
+    "discovered",  # report links and attachments found (unique URLs)
+    "fetched",  # documents with new or changed bytes
+    "not_modified",  # documents answered 304, or with the bytes already in the manifest
+    "failed",  # documents that could not be fetched (recorded in the manifest)
+    "skipped",  # links not followed: not a report, out of domain, robots.txt, max_pages reached
+    "stored_new",  # objects new to the raw store
+    "listings",  # listing pages read
+    "listings_failed",  # listing pages that could not be fetched
+)
+_MAGIC = ((b"%PDF", "pdf"), (b"PK\x03\x04", "docx"), (b"\xd0\xcf\x11\xe0", "doc"))
+
+
+def crawl(
+    source: Source,
+    store: RawStore,
+    manifest: Manifest,
+    *,
+    log: Callable[[str], None] | None = None,
+    client: httpx.Client | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    max_bytes: int = MAX_BYTES,
+) -> dict[str, int]:
+    """Crawl one web source into `store` and `manifest` (the caller saves it); returns COUNT_KEYS counts.
+
+    `source.max_pages` caps the pages fetched per run (listings, report pages, attachments; a page's
+    retries and redirects are part of it, robots.txt is not). What it leaves out waits for the next run.
+    `client` and `sleep` are for tests and callers with their own transport settings.
+    """
+    own_client = client is None
+    http = client or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+    try:
+        say = log or (lambda _msg: None)
+        fetcher = Fetcher(
+            http,
+            delay=source.delay_seconds,
+            sleep=sleep,
+            max_bytes=max_bytes,
+            log=lambda msg: say(f"{source.name}: {msg}"),
+        )
+        return _Crawl(source, store, manifest, fetcher, say).run()
+    finally:
+        if own_client:
+            http.close()
+
+
+class _Crawl:
+    """One run over one source: its scope, robots.txt, page budget, counts and manifest."""
+
+    def __init__(
+        self,
+        source: Source,
+        store: RawStore,
+        manifest: Manifest,
+        fetcher: Fetcher,
+        log: Callable[[str], None],
+    ) -> None:
+        self.source, self.store, self.manifest, self.fetcher, self.log = source, store, manifest, fetcher, log
+        self.counts = dict.fromkeys(COUNT_KEYS, 0)
+        self.robots = Robots(self._fetch_robots, USER_AGENT)
+        self.domains = source.allowed_domains or tuple(urlsplit(u).hostname or "" for u in source.start_urls)
+        self.mirrors = [_mirror_root(u) for u in source.start_urls if urlsplit(u).scheme == "file"]
+        self.pages_left = source.max_pages
+        self.budget_spent = False
+        self.seen: set[str] = set()  # every URL met this run, so that none is fetched or counted twice
+
+    def run(self) -> dict[str, int]:
+        queue = deque(urldefrag(u).url for u in self.source.start_urls)
+        self.seen.update(queue)
+        while queue:
+            page = self._listing(queue.popleft())
+            if page is None:
+                continue
+            text, links, url = page
+            pager = [link.url for link in links if is_pagination(link, url)] + script_pages(text, url)
+            for next_url in pager:
+                if next_url not in self.seen:
+                    self.seen.add(next_url)
+                    queue.append(next_url)
+            # Reports first: the same URL may also be linked as "详情" before its titled link.
+            for link in sorted(links, key=lambda link: not is_report(link.label)):
+                if link.url in self.seen:
+                    continue
+                self.seen.add(link.url)
+                if is_report(link.label):
+                    self._report(link)
+                else:
+                    self.counts["skipped"] += 1
+        return self.counts
+
+    # --- pages -------------------------------------------------------------------------------------
+
+    def _listing(self, url: str) -> tuple[str, list[Link], str] | None:
+        """A listing page's text, links and final URL; None when it was skipped or failed."""
+        response = self._get(url)
+        if response is None:
+            return None
+        if not response.ok:
+            self.counts["listings_failed"] += 1
+            return None
+        self.counts["listings"] += 1
+        text, _encoding, _how = decode_html(response.content, http_charset(response.headers))
+        return text, page_links(parse_html(text), response.url), response.url
+
+    def _report(self, link: Link) -> None:
+        """A report link: the page itself if it carries tables (or nothing else), and its attachments."""
+        self.counts["discovered"] += 1
+        response = self._document(link.url, link.label)
+        if response is None:
+            return
+        if response.not_modified:
+            previous = self.manifest.entries[self._id(link.url)]
+            if previous.format != "html" or previous.sha256 is None:
+                return
+            content, charset = self.store.get(previous.sha256), previous.http_charset
+        else:
+            fmt = _format(response)
+            if fmt != "html":
+                self._keep(link.url, response, fmt, link.label)
+                return
+            content, charset = response.content, http_charset(response.headers)
+        text, encoding, how = decode_html(content, charset)
+        tree = parse_html(text)
+        attachments = [a for a in page_links(tree, response.url) if is_attachment(a)]
+        if response.ok and (has_report_table(tree) or not attachments):
+            self._keep(link.url, response, "html", link.label, (encoding, how))
+        elif response.ok:
+            self._forget_failure(link.url)
+        for attachment in attachments:
+            if attachment.url not in self.seen:
+                self.seen.add(attachment.url)
+                self._attachment(attachment, link)
+
+    def _attachment(self, link: Link, page: Link) -> None:
+        """An attachment of a report page: a document titled by the page's link on the listing."""
+        self.counts["discovered"] += 1
+        response = self._document(link.url, page.label)
+        if response is None or response.not_modified:
+            return
+        fmt = _format(response)
+        decided = None
+        if fmt == "html":
+            _text, encoding, how = decode_html(response.content, http_charset(response.headers))
+            decided = (encoding, how)
+        extra = {"page_url": self._locator(page.url), "link_text": link.label}
+        self._keep(link.url, response, fmt, page.label, decided, extra)
+
+    # --- fetching ----------------------------------------------------------------------------------
+
+    def _get(self, url: str, headers: dict[str, str] | None = None) -> Response | None:
+        """One fetch within scope, robots.txt and max_pages; None (counted as skipped) when not allowed."""
+        if self.pages_left <= 0:
+            self.counts["skipped"] += 1
+            if not self.budget_spent:
+                self.budget_spent = True
+                self.log(f"{self.source.name}: max_pages ({self.source.max_pages}) reached; the rest waits")
+            return None
+        if reason := self._refusal(url):
+            self.counts["skipped"] += 1
+            self.log(f"{self.source.name}: skip {url}: {reason}")
+            return None
+        self.pages_left -= 1
+        response = self.fetcher.get(url, headers, guard=self._refusal)
+        self.log(f"{self.source.name}: {_describe(url, response)}")
+        return response
+
+    def _document(self, url: str, title_hint: str) -> Response | None:
+        """A document fetch, conditional on what the manifest holds; a 200 or 304, else recorded as failed."""
+        previous = self.manifest.entries.get(self._id(url))
+        headers = {}
+        if previous and previous.status == "ok" and previous.sha256 and self.store.has(previous.sha256):
+            if previous.etag:
+                headers["If-None-Match"] = previous.etag
+            if previous.last_modified:
+                headers["If-Modified-Since"] = previous.last_modified
+        response = self._get(url, headers)
+        if response is None:
+            return None
+        if response.ok:
+            return response
+        if response.not_modified and previous is not None and headers:
+            self.counts["not_modified"] += 1
+            previous.extra.pop("last_error", None)
+            previous.extra.pop("last_error_at", None)
+            return response
+        self._failed(url, title_hint, response.error or f"unexpected HTTP {response.status}")
+        return None
+
+    def _fetch_robots(self, url: str) -> tuple[int, bytes]:
+        """robots.txt through the same polite fetcher; an error without an HTTP answer counts as status 0."""
+        response = self.fetcher.get(url, guard=self._outside)
+        self.log(f"{self.source.name}: {_describe(url, response)}")
+        answered = response.error is None or response.status >= 300
+        return (response.status if answered else 0), response.content
+
+    # --- manifest ----------------------------------------------------------------------------------
+
+    def _keep(
+        self,
+        url: str,
+        response: Response,
+        fmt: str | None,
+        title_hint: str,
+        decided: tuple[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
+        """Store the bytes and upsert the entry; the same bytes as before leave fetched_at as it was."""
+        report_id = self._id(url)
+        previous = self.manifest.entries.get(report_id)
+        sha, new = self.store.put(response.content)
+        self.counts["stored_new"] += new
+        unchanged = previous is not None and previous.status == "ok" and previous.sha256 == sha
+        self.counts["not_modified" if unchanged else "fetched"] += 1
+        extra = dict(extra or {})
+        if response.url != url:
+            extra["final_url"] = self._locator(response.url)
+        encoding, how = decided or (None, None)
+        self.manifest.upsert(
+            RawDocument(
+                report_id=report_id,
+                source=self.source.name,
+                locator=self._locator(url),
+                format=fmt,
+                sha256=sha,
+                size=len(response.content),
+                fetched_at=previous.fetched_at if unchanged and previous else now_utc(),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+                http_charset=http_charset(response.headers),
+                encoding=encoding,
+                encoding_source=how,
+                title_hint=title_hint or None,
+                region=self.source.region,
+                extra=extra,
+            )
+        )
+
+    def _failed(self, url: str, title_hint: str, error: str) -> None:
+        """A failed fetch: a document fetched before keeps its bytes (and status ok), noting the error."""
+        self.counts["failed"] += 1
+        report_id = self._id(url)
+        previous = self.manifest.entries.get(report_id)
+        if previous is not None and previous.status == "ok" and previous.sha256:
+            previous.extra.update(last_error=error, last_error_at=now_utc())
+            return
+        self.manifest.upsert(
+            RawDocument(
+                report_id=report_id,
+                source=self.source.name,
+                locator=self._locator(url),
+                format=format_for(url),
+                fetched_at=now_utc(),
+                status="failed",
+                error=error,
+                title_hint=title_hint or None,
+                region=self.source.region,
+            )
+        )
+
+    def _forget_failure(self, url: str) -> None:
+        """A page that failed before and now turns out to only link its attachment is no document."""
+        report_id = self._id(url)
+        previous = self.manifest.entries.get(report_id)
+        if previous is not None and previous.status == "failed" and previous.sha256 is None:
+            del self.manifest.entries[report_id]
+
+    # --- scope -------------------------------------------------------------------------------------
+
+    def _refusal(self, url: str) -> str | None:
+        """Why `url` must not be fetched (scope, then robots.txt), or None."""
+        return self._outside(url) or (None if self.robots.allowed(url) else "disallowed by robots.txt")
+
+    def _outside(self, url: str) -> str | None:
+        """Why `url` is out of this source's scope: allowed_domains, or the local mirror's folder."""
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return None if self._mirror_of(url) else "outside the local mirror"
+        if parts.scheme not in ("http", "https"):
+            return f"scheme {parts.scheme!r} is not crawled"
+        host = parts.hostname or ""
+        if any(d and (host == d or host.endswith("." + d)) for d in self.domains):
+            return None
+        return f"host {host!r} is not in allowed_domains"
+
+    def _mirror_of(self, url: str) -> Path | None:
+        path = _file_path(url)
+        return next((root for root in self.mirrors if path.is_relative_to(root)), None)
+
+    def _locator(self, url: str) -> str:
+        """The URL, or for a local mirror the path inside it: report ids stay the same on every machine."""
+        root = self._mirror_of(url) if urlsplit(url).scheme == "file" else None
+        return _file_path(url).relative_to(root).as_posix() if root else url
+
+    def _id(self, url: str) -> str:
+        return report_id_for(self.source.name, self._locator(url))
+
+
+def _file_path(url: str) -> Path:
+    return Path(url2pathname(urlsplit(url).path)).resolve()
+
+
+def _mirror_root(start_url: str) -> Path:
+    """The folder a file:// start URL may be crawled within: its own folder."""
+    path = _file_path(start_url)
+    return path if urlsplit(start_url).path.endswith("/") else path.parent
+
+
+def _format(response: Response) -> str | None:
+    """Format from the final URL's name or the Content-Type, else from the bytes' magic number."""
+    fmt = format_for(response.url, response.headers.get("content-type"))
+    return fmt or next((f for magic, f in _MAGIC if response.content.startswith(magic)), None)
+
+
+def _describe(url: str, response: Response) -> str:
+    if response.error:
+        return f"GET {url} failed: {response.error}"
+    if response.not_modified:
+        return f"GET {url} → 304 not modified"
+    return f"GET {url} → {response.status}, {len(response.content)} bytes"
