@@ -61,8 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             if fmt == "docx":
                 baseline.append(_time(lambda d=data: _docx2python_read(d), args.repeat))
 
-    print(f"machine: {platform.processor() or platform.machine()}, {platform.system()}, "
-          f"Python {platform.python_version()}, one core (single process)")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {platform.system()}, "
+        f"Python {platform.python_version()}, one core (single process)"
+    )
     print(f"{'format':<22} {'docs':>5} {'median ms/doc':>14} {'docs/s':>9}")
     for fmt, times in sorted(per_format.items()):
         med = statistics.median(times)

@@ -1,4 +1,4 @@
-"""Decide how to decode a web page's bytes: header, BOM, <meta>, detector, fallback.
+"""Decide how to decode a web page's bytes: BOM, HTTP header, <meta>, detector, fallback.
 
 `requests`-style "ISO-8859-1 unless told otherwise" garbles GBK pages that declare their charset only in
 <meta> (PITFALLS.md), and declarations are often wrong (a page migrated to UTF-8 still says gb2312). So every
@@ -36,19 +36,9 @@ _ALIASES = {
 _AS_CP1252 = frozenset({"iso8859-1", "ascii", "cp1252"})
 # Python codecs that are not page encodings: transforms, escapes, and UTF-7 (an XSS vector).
 _NOT_PAGE_CODECS = frozenset(
-    {
-        "unicode-escape",
-        "raw-unicode-escape",
-        "undefined",
-        "idna",
-        "punycode",
-        "utf-7",
-        "palmos",
-        "mbcs",
-        "oem",
-    }
-)
-# Charsets servers send by default (Apache, Tomcat): weak evidence, tried only after <meta>.
+    {"unicode-escape", "raw-unicode-escape", "undefined", "idna", "punycode", "utf-7", "mbcs", "oem"}
+)  # fmt: skip
+# Charsets servers send by default (Apache, Tomcat): weak evidence, tried only after <meta> and detector.
 _WEAK_HEADER = frozenset({"cp1252"})
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -91,7 +81,9 @@ def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str,
     """Decode a page: (text, encoding name, how), how ∈ bom, http-header, meta, detector, fallback.
 
     Order: BOM (certain, so it wins as in browsers) → HTTP charset → <meta>/<?xml?> in the first 4 KB →
-    a weak HTTP charset (ISO-8859-1 defaults) → detector limited to UTF-8/GB18030 → best lossy decode.
+    detector limited to UTF-8/GB18030 → a weak HTTP charset → best lossy decode. ISO-8859-1 / ASCII in
+    the header is what servers send by default, and GBK bytes often decode as Latin-1 without error: it
+    is believed only when nothing else fits.
     A declaration that does not decode strictly is skipped. `http_charset` may be the bare charset or the
     whole Content-Type value.
     """
@@ -115,14 +107,14 @@ def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str,
         if text is not None:
             return text, declared, "meta"
 
-    if header is not None and header in _WEAK_HEADER:
-        text = _strict(data, header)
-        if text is not None:
-            return text, header, "http-header"
-
     detected = _detect(data)
     if detected is not None:
         return detected[0], detected[1], "detector"
+
+    if header is not None and header in _WEAK_HEADER:  # neither UTF-8 nor GB18030: maybe it is Latin-1
+        text = _strict(data, header)
+        if text is not None:
+            return text, header, "http-header"
     return (*_lossy(data), "fallback")
 
 

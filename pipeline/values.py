@@ -105,3 +105,57 @@ def column_unit(header: str) -> str | None:
     if "元" in text:
         return "元"
     return None
+
+
+_DIGIT_RUN = re.compile(r"^\d+$")
+
+
+def split_run(raw: str, n: int) -> list[Reading] | None:
+    """A run of digits printed for `n` cells without separators (lossy text dumps: `0000000` for 7).
+
+    Every way to cut the run into `n` numbers without leading zeros is considered; a cell whose value
+    is the same in every cut is recovered, any other is unreadable. None when `raw` is not such a run.
+    """
+    digits = _clean(raw)
+    if not _DIGIT_RUN.match(digits) or len(digits) < n or n < 2:
+        return None
+    options = _cell_options(digits, n)
+    if not any(options):
+        return [Reading(None, f"cells run together: {digits!r} cannot be cut into {n} numbers")] * n
+    out = []
+    for i, values in enumerate(options):
+        if len(values) == 1:
+            out.append(Reading(float(next(iter(values)))))
+        else:
+            shown = ", ".join(str(v) for v in sorted(values)[:4])
+            out.append(
+                Reading(
+                    None,
+                    f"cells run together: {digits!r} printed for {n} cells; cell {i + 1} "
+                    f"could be any of {shown}{'…' if len(values) > 4 else ''}",
+                )
+            )
+    return out
+
+
+def _cell_options(digits: str, n: int) -> list[set[int]]:
+    """For each of `n` cells, the values it takes across all valid cuts of `digits`."""
+    length = len(digits)
+
+    def ok(a: int, b: int) -> bool:
+        return digits[a] != "0" or b - a == 1
+
+    forward: list[set[int]] = [set() for _ in range(n + 1)]  # positions reachable after i cells
+    forward[0].add(0)
+    for i in range(n):
+        for a in forward[i]:
+            forward[i + 1].update(b for b in range(a + 1, length + 1) if ok(a, b))
+    backward: list[set[int]] = [set() for _ in range(n + 1)]  # positions from which cells i.. fit
+    backward[n].add(length)
+    for i in range(n - 1, -1, -1):
+        for b in backward[i + 1]:
+            backward[i].update(a for a in range(b) if ok(a, b))
+    return [
+        {int(digits[a:b]) for a in forward[i] & backward[i] for b in backward[i + 1] if b > a and ok(a, b)}
+        for i in range(n)
+    ]

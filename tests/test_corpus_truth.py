@@ -1,5 +1,7 @@
 """Real published reports parse to exactly their truth (every metadata field and every cell)."""
 
+import json
+
 import pytest
 
 from pipeline.parse import parse_file
@@ -31,3 +33,14 @@ def test_every_value_keeps_its_lineage():
     )
     assert change.raw_text == "+408" and change.value == 408.0
     assert all(c.source_table >= 0 and c.source_row >= 0 and c.source_col >= 0 for c in report.cells)
+
+
+GENERATED = sorted((FIXTURES / "truth" / "generated").glob("*.json"))
+
+
+@pytest.mark.parametrize("truth_file", GENERATED, ids=[p.stem for p in GENERATED])
+def test_bundled_generated_docx_matches_truth(truth_file):
+    """The .docx reports `make run` ships (data/sample/generated) parse to their generator truth."""
+    docx = FIXTURES.parents[1] / "data" / "sample" / "generated" / f"{truth_file.stem}.docx"
+    truth = json.loads(truth_file.read_text(encoding="utf-8"))
+    assert_matches_truth(parse_file(docx), truth)

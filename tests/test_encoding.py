@@ -91,6 +91,23 @@ def test_latin1_header_is_a_server_default_and_loses_to_meta():
     assert TEXT in text
 
 
+def test_latin1_header_loses_to_the_detector_too():
+    # the classic garbling: a GBK page without <meta> served with the server's default ISO-8859-1
+    data = html().encode("gbk")
+    text, encoding, how = decode_html(data, "text/html; charset=ISO-8859-1")
+    assert (encoding, how) == ("gb18030", "detector")
+    assert TEXT in text
+
+
+def test_latin1_header_is_used_when_nothing_else_fits():
+    data = "<p>Caf\u00e9 \u00e0 la cr\u00e8me \u00bb \u00ff\u00ff</p>".encode(
+        "cp1252"
+    )  # not UTF-8, not GB18030
+    text, encoding, how = decode_html(data, "iso-8859-1")
+    assert (encoding, how) == ("cp1252", "http-header")
+    assert "Café à la crème" in text
+
+
 def test_header_that_does_not_fit_falls_through():
     data = html('<meta charset="gbk">').encode("gbk")
     assert decode_html(data, "utf-8")[1:] == ("gb18030", "meta")

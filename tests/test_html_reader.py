@@ -306,6 +306,12 @@ def test_caption_is_context_not_cell_text():
     assert doc.tables[0].context == "表三 申请情况"
 
 
+def test_unclosed_caption_does_not_swallow_the_rows():
+    doc = read(page("<table><caption>表三<td>a<td>b</table><p>说明</p>"))
+    assert texts(doc.tables[0]) == [["a", "b"]]
+    assert doc.paragraphs == ["表三", "说明"]
+
+
 def test_context_is_last_three_paragraphs_capped():
     long = "很长的段落" * 100
     doc = read(
@@ -383,6 +389,14 @@ def test_script_tables_are_ignored_when_the_body_has_a_table():
         )
     )
     assert [texts(t)[0][0] for t in doc.tables] == ["real"]
+
+
+def test_hostile_script_is_scanned_in_linear_time():
+    source = "var a = '<table>'; " + "/*a" * 50_000 + "'x" * 50_000
+    start = time.perf_counter()
+    doc = read(page(f"<p>正文</p><script>{source}</script>"))
+    assert time.perf_counter() - start < 2.0
+    assert doc.paragraphs == ["正文"]
 
 
 def test_script_html_without_a_table_is_ignored():
@@ -484,6 +498,15 @@ def test_marker_characters_in_the_input_cannot_forge_structure():
     assert texts(doc.tables[0]) == [["ab", "cd"], ["a", "b"]]
 
 
+def test_control_and_non_xml_characters_do_not_fail_the_page():
+    # lxml refuses text with C0 controls or U+FFFE: one stray byte must not fail a whole report
+    doc = read(
+        page("<p>a\x00b\x0bc\x1fd\x0ce</p><table><tr><td>1\x01</td><td>\ufffe2\uffff</td></tr></table>")
+    )
+    assert doc.paragraphs == ["a b c d e"]
+    assert texts(doc.tables[0]) == [["1", "2"]]
+
+
 @pytest.mark.parametrize("tag", ["<div>", "<table><tr><td>", "<span>"])
 def test_deep_nesting_is_handled_quickly_and_never_truncated_silently(tag):
     data = (f"<html><body><p>before</p>{tag * 50_000}x<p>after</p></body></html>").encode()
@@ -500,6 +523,7 @@ def test_deep_nesting_is_handled_quickly_and_never_truncated_silently(tag):
 FUZZ_PARTS = [
     "<table>", "</table>", "<tr>", "<td rowspan='2;'>", "<td colspan=9999>", "</td>", "<p>", "<br>",
     "<script>var s='<table><tr><td>x", "</script>", "\\u003ctable", "&nbsp;", "中文", "\x00", "\ufdd1",
+    "\x0b", "\ufffe", "\\u0001", "/*",
     "<!--", "-->", "<![if x]>", "<o:p>", "<caption>", "</tr>", "<th>", "'", '"', "\ud800",
 ]  # fmt: skip
 

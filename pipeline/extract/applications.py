@@ -17,7 +17,7 @@ from pipeline.document import GridCell
 from pipeline.extract.rows import APPLICATIONS, Row, looks_like_value
 from pipeline.labels import contains_any, group_marker, item_number, normalize, printed, top_marker
 from pipeline.report import Cell, Finding
-from pipeline.values import read_count
+from pipeline.values import Reading, read_count, split_run
 
 _GROUP_LABELS = ("法人或其他组织", "申请人情况")
 
@@ -67,7 +67,7 @@ def column_order(header_rows: list[Row]) -> list[str]:
             code = by_col[c][1]
             if not ordered or ordered[-1] != code:
                 ordered.append(code)
-        if len(ordered) == len(set(ordered)) and "natural_person" in ordered and "total" in ordered:
+        if len(ordered) == len(set(ordered)) and set(ordered) >= {c.code for c in T.APPLICATION_COLUMNS}:
             return ordered
     order = [c.code for c in T.APPLICATION_COLUMNS]
     if "legal_person_subtotal" in codes_in_header:
@@ -128,42 +128,48 @@ class _RowClassifier:
         return None
 
 
-def _value_cells(row: Row, width: int) -> tuple[list[GridCell], list[GridCell]] | None:
-    """Split a row into (label cells, value cells) — the last `width` cells are values."""
-    if len(row.cells) < width + 1:
-        return None
-    labels, values = row.cells[:-width], row.cells[-width:]
-    if not all(looks_like_value(c.text) or "\n" in c.text for c in values):
-        return None
-    return labels, values
+def _stacked_values(text: str) -> bool:
+    """Several numbers stacked in one cell (`12\n3`): a data cell, read later as unreadable."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    return len(lines) > 1 and all(looks_like_value(ln) for ln in lines)
+
+
+def _split(row: Row, width: int) -> tuple[list[GridCell], list[GridCell], list[Reading]] | None:
+    """A data row as (label cells, one cell per value column, readings); None for other rows.
+
+    Normally the last `width` cells are the values. A lossy text dump may print the row's numbers as
+    one run of digits (`0000000`): that one cell then stands for every column, each value recovered
+    only where the run cuts one way (values.split_run).
+    """
+    if len(row.cells) >= width + 1:
+        labels, values = row.cells[:-width], row.cells[-width:]
+        if all(looks_like_value(c.text) or _stacked_values(c.text) for c in values):
+            return labels, values, [read_count(c.text) for c in values]
+    if len(row.cells) >= 2:
+        readings = split_run(row.cells[-1].text, width)
+        if readings is not None:
+            return row.cells[:-1], [row.cells[-1]] * width, readings
+    return None
 
 
 def extract(rows: list[Row]) -> ApplicationsResult:
     result = ApplicationsResult()
-    if not rows:
-        return result
     header: list[Row] = []
     order: list[str] | None = None
     classifier = _RowClassifier()
     seen: set[str] = set()
     for row in rows:
-        if order is None:
-            if len(row.cells) < 8:  # a data row has a label and at least 7 values
-                header.append(row)
-                continue
-            candidate = column_order(header)
-            split = _value_cells(row, len(candidate))
-            if split is None or not any(normalize(c.text) for c in split[0]):
-                header.append(row)
-                continue
-            order = candidate
-        split = _value_cells(row, len(order))
+        width = len(order) if order else len(column_order(header))
+        split = _split(row, width)
         if split is None or not any(normalize(c.text) for c in split[0]):
+            if order is None:
+                header.append(row)
             continue
-        labels, values = split
+        order = order or column_order(header)
+        labels, values, readings = split
         code = classifier.classify([c.text for c in labels])
         if code is None:
-            _unknown_row(result, row, labels, values, order)
+            _unknown_row(result, row, labels, values, readings, order)
             continue
         if code in seen:
             result.findings.append(
@@ -180,8 +186,7 @@ def extract(rows: list[Row]) -> ApplicationsResult:
         seen.add(code)
         result.found = True
         label = printed(labels[-1].text) if labels else ""
-        for col_code, cell in zip(order, values, strict=True):
-            reading = read_count(cell.text)
+        for col_code, cell, reading in zip(order, values, readings, strict=True):
             result.cells.append(
                 Cell(
                     APPLICATIONS,
@@ -205,12 +210,16 @@ def extract(rows: list[Row]) -> ApplicationsResult:
 
 
 def _unknown_row(
-    result: ApplicationsResult, row: Row, labels: list[GridCell], values: list[GridCell], order: list[str]
+    result: ApplicationsResult,
+    row: Row,
+    labels: list[GridCell],
+    values: list[GridCell],
+    readings: list[Reading],
+    order: list[str],
 ) -> None:
     """A data row the template does not have: kept in lineage under its printed label."""
     label = printed("".join(c.text for c in labels if c.row == row.r)) or f"row {row.r}"
-    for col_code, cell in zip(order, values, strict=True):
-        reading = read_count(cell.text)
+    for col_code, cell, reading in zip(order, values, readings, strict=True):
         result.cells.append(
             Cell(
                 APPLICATIONS,

@@ -18,21 +18,35 @@ _DISCLOSURE_WORDS = ("政府信息公开", "政务公开", "信息公开")
 _TITLE_SUFFIX = re.compile(r"(政府信息公开|政务公开|信息公开).*$")
 
 
+_NOT_A_REPORT = re.compile(
+    r"(通知|通报|公告|意见|函|方案|办法|批复|决定|规定|要点|工作要求)$|关于(做好|印发|开展)"
+)
+
+
 def is_report_title(text: str) -> bool:
+    """An annual-report title (…政府信息公开工作年度报告), not a notice about such reports."""
     key = printed(text)
+    if _NOT_A_REPORT.search(key):
+        return False
     return any(w in key for w in _REPORT_WORDS) and any(w in key for w in _DISCLOSURE_WORDS)
 
 
+def _title_like(text: str) -> bool:
+    key = printed(text)
+    return 4 <= len(key) <= 60 and not key.endswith(("。", "；", "：", ":", "，"))
+
+
 def find_title(doc: Document, title_hint: str | None = None) -> str | None:
-    """The report's title: document metadata, else an early paragraph, else the listing's link text."""
-    candidates = [doc.title, *doc.paragraphs[:15], title_hint]
+    """The document's title: metadata, else an early paragraph, else the listing's link text.
+
+    The first title-like text that names an annual report — or a notice about reports, which makes
+    the document not a report — wins; sentences that merely mention 年度报告 are not titles.
+    """
+    candidates = [t for t in (doc.title, *doc.paragraphs[:15], title_hint) if t and _title_like(t)]
     for text in candidates:
-        if text and is_report_title(text) and len(printed(text)) <= 80:
+        if is_report_title(text) or _NOT_A_REPORT.search(printed(text)):
             return printed(text)
-    for text in candidates:
-        if text and printed(text):
-            return printed(text)[:80]
-    return None
+    return printed(candidates[0]) if candidates else None
 
 
 def year_of(title: str | None, doc: Document) -> int | None:

@@ -41,6 +41,14 @@ class _Metric:
 
 
 @lru_cache(maxsize=4096)
+def _block_item(text: str) -> int | None:
+    """The article item a 第二十条第（N）项 label names, or None."""
+    key = normalize(text)
+    m = _ITEM.search(key) if "第二十条" in key else None
+    return T.ARTICLE_ITEMS.get(m.group(1)) if m else None
+
+
+@lru_cache(maxsize=4096)
 def _metric(header_text: str) -> _Metric | None:
     key = normalize(header_text)
     for m in T.PROACTIVE_METRICS:
@@ -93,13 +101,19 @@ def extract(rows: list[Row]) -> ProactiveResult:
     result = ProactiveResult()
     item: int | None = None
     metrics: list[_Metric] | None = None
+    table_index: int | None = None
     for row in rows:
+        if row.table_index != table_index:  # a block title printed as a paragraph just before the table
+            table_index = row.table_index
+            heading = _block_item(row.table.context.rsplit("\n", 1)[-1])
+            if heading is not None:
+                item, metrics = heading, None
         cells = []
         for c in row.cells:
-            m = _ITEM.search(normalize(c.text)) if "第二十条" in normalize(c.text) else None
-            if m:
+            block_item = _block_item(c.text)
+            if block_item is not None:
                 if c.row == row.r:
-                    item, metrics = T.ARTICLE_ITEMS.get(m.group(1)), None
+                    item, metrics = block_item, None
                 continue
             cells.append(c)
         if not cells or item is None:

@@ -15,7 +15,7 @@ from pipeline.document import GridCell
 from pipeline.extract.rows import REVIEW, Row, looks_like_value, numeric_count
 from pipeline.labels import contains_any, normalize
 from pipeline.report import Cell, Finding
-from pipeline.values import read_count
+from pipeline.values import Reading, read_count, split_run
 
 _PROCEEDINGS = [p.code for p in T.REVIEW_PROCEEDINGS]
 _OUTCOMES = [o.code for o in T.REVIEW_OUTCOMES]
@@ -67,18 +67,18 @@ def _header_orders(header: list[Row]) -> tuple[list[str], list[str]]:
     return procs, outcomes
 
 
-def _cell(proc: str, outcome: str, cell: GridCell, table_index: int, unreadable: str | None = None) -> Cell:
-    reading = read_count(cell.text)
+def _cell(proc: str, outcome: str, cell: GridCell, table_index: int, reading: Reading | None = None) -> Cell:
+    reading = reading or read_count(cell.text)
     return Cell(
         REVIEW,
         proc,
         outcome,
         cell.text,
-        None if unreadable else reading.value,
+        reading.value,
         table_index,
         cell.row,
         cell.col,
-        unreadable=unreadable or reading.unreadable,
+        unreadable=reading.unreadable,
         row_label=next(p.label for p in T.REVIEW_PROCEEDINGS if p.code == proc),
     )
 
@@ -88,14 +88,15 @@ def extract(rows: list[Row]) -> ReviewResult:
     header: list[Row] = []
     for i, row in enumerate(rows):
         values = [c for c in row.cells if looks_like_value(c.text)]
+        tail = row.cells[-_WIDTH:]
+        # the data row: 15 values (all blank is a data row too, under a header: blank cells are facts)
         if (
             len(row.cells) >= _WIDTH
-            and numeric_count(row.cells[-_WIDTH:]) > 0
-            and all(looks_like_value(c.text) for c in row.cells[-_WIDTH:])
+            and (header or numeric_count(tail) > 0)
+            and all(looks_like_value(c.text) for c in tail)
         ):
             procs, outcomes = _header_orders(header)
-            cells = row.cells[-_WIDTH:]
-            for k, cell in enumerate(cells):
+            for k, cell in enumerate(tail):
                 result.cells.append(_cell(procs[k // 5], outcomes[k % 5], cell, row.table_index))
             result.found = True
             return result
@@ -129,13 +130,17 @@ def _per_proceeding_rows(rows: list[Row], header: list[Row]) -> list[Cell]:
 
 
 def _run_together(result: ReviewResult, row: Row) -> None:
-    """A data row that does not hold 15 separate values (text run together): every value unreadable."""
+    """A data row that does not hold 15 separate values: one run of digits is cut where it cuts one
+    way only (values.split_run); anything else leaves all 15 values unreadable."""
     printed_cells = [c for c in row.cells if normalize(c.text)]
-    reason = (
-        f"table 四 data row has {len(printed_cells)} cells where {_WIDTH} values were expected "
-        f"(cells run together?): {' | '.join(c.text for c in printed_cells)[:120]!r}"
-    )
-    anchor = printed_cells[0] if printed_cells else row.cells[0]
-    for k in range(_WIDTH):
-        result.cells.append(_cell(_PROCEEDINGS[k // 5], _OUTCOMES[k % 5], anchor, row.table_index, reason))
+    anchor = printed_cells[-1] if printed_cells else row.cells[-1]
+    readings = split_run(anchor.text, _WIDTH) if len(printed_cells) == 1 else None
+    if readings is None:
+        reason = (
+            f"table 四 data row has {len(printed_cells)} cells where {_WIDTH} values were expected: "
+            f"{' | '.join(c.text for c in printed_cells)[:120]!r}"
+        )
+        readings = [Reading(None, reason)] * _WIDTH
+    for k, reading in enumerate(readings):
+        result.cells.append(_cell(_PROCEEDINGS[k // 5], _OUTCOMES[k % 5], anchor, row.table_index, reading))
     result.found = True

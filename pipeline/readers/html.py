@@ -7,9 +7,14 @@ BeautifulSoup: slow and mis-nests `<td>`; never pandas.read_html: chokes on `row
 How text is read, fast: line breaks are marked in the tree with a noncharacter (U+FDD0) at `<br>` and
 around block elements; each data table's cells are read with one C-level text serialisation of the table
 (cells separated by another noncharacter), then the table is replaced by a numbered marker, and the
-paragraphs come from one text serialisation of the body. Normalisation is a few regexes over joined
-strings, not per-node Python work. Every walk is iterative, and libxml2 stops at depth 256, which is
-reported as a DocumentError rather than silently returning a truncated page.
+paragraphs come from one text serialisation of the body; whitespace is normalised with `str.split`, not
+per-node Python work. Every walk is iterative, and libxml2 stops at depth 256, which is reported as a
+DocumentError rather than silently returning a truncated page.
+
+Decisions a reader of the output should know: a table that contains tables is layout unless it is itself
+a grid (≥ 3 rows of ≥ 2 cells, more rows than what it wraps, no cell with article-length text); a
+one-cell table is a framed paragraph; a table nested in a data cell is its own table with its outer
+table's context; `Table.context` is not reset by an intervening table.
 """
 
 from __future__ import annotations
@@ -37,7 +42,10 @@ MIN_CONTENT_ROWS = 3  # no body table this long: look for the report in <script>
 _LINE = "\ufdd0"  # a line break (<br>, block boundary)
 _TABLE = "\ufdd1"  # around the index of a data table replaced in the tree
 _CELL = "\ufdd2"  # ends each cell of the table being read
-_NONCHAR_UTF8_RE = re.compile(b"\xef\xb7[\x90-\xaf]")
+# Characters XML text cannot hold (lxml refuses them when text is set) and our own markers: removed from
+# the input. C0 controls (Word's \x0b line break, stray NULs) become spaces; U+FFFE/U+FFFF are dropped.
+_XML_UNSAFE_UTF8_RE = re.compile(b"\xef\xb7[\x90-\xaf]|\xef\xbf[\xbe\xbf]")
+_CONTROLS_TO_SPACE = bytes.maketrans(bytes(b for b in range(32) if b not in b"\t\n\r"), b" " * (32 - 3))
 
 _BLOCK_TAGS = (
     "p", "div", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
@@ -55,7 +63,7 @@ _REPLACEMENT_UTF8 = "\ufffd".encode()
 _TABLE_HINT_RE = re.compile(r"<\s*table|\\u003c\s*table|\\x3c\s*table|&lt;\s*table", re.IGNORECASE)
 _JS_TOKEN_RE = re.compile(
     r"//[^\n]*"
-    r"|/\*.*?\*/"
+    r"|/\*.*?(?:\*/|\Z)"  # an unclosed comment runs to the end: no rescanning from every later "/*"
     r'|"([^"\\\n]*(?:\\.[^"\\\n]*)*)"'
     r"|'([^'\\\n]*(?:\\.[^'\\\n]*)*)'"
     r"|`([^`\\]*(?:\\.[^`\\]*)*)`",
@@ -64,6 +72,7 @@ _JS_TOKEN_RE = re.compile(
 _JS_ESCAPE_RE = re.compile(r"\\(u\{[0-9a-fA-F]{1,6}\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|\r\n|.)", re.DOTALL)
 _JS_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 _JS_CONTINUATION = ("\n", "\r", "\r\n", "\u2028", "\u2029")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _TAG_RE = re.compile(r"<\s*/?\s*[A-Za-z]")
 _HTML_TABLE_RE = re.compile(r"<\s*table", re.IGNORECASE)
 
@@ -100,7 +109,10 @@ def _read(data: bytes, http_charset: str | None) -> Document:
     etree.strip_elements(root, *_DROP_ALWAYS, with_tail=False)
     frames = _table_frames(body)
     has_content_table = any(f.is_data and len(f.rows) >= MIN_CONTENT_ROWS for f in frames)
-    if not has_content_table and _inline_script_html(root, body):
+    if not has_content_table and (
+        _inline_script_html(root, body)
+        or (not _has_visible_text(body) and _inline_script_html(root, body, require_table=False))
+    ):
         frames = _table_frames(body)
     etree.strip_elements(root, *_DROP_AFTER_JS, with_tail=False)
     tables, paragraphs = _extract(body, frames)
@@ -129,8 +141,9 @@ def _parse(utf8: bytes) -> etree._Element:
     parser = etree.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=False
     )
-    if b"\xef\xb7" in utf8:  # our marker characters must not come from the input
-        utf8 = _NONCHAR_UTF8_RE.sub(b"", utf8)
+    utf8 = utf8.translate(_CONTROLS_TO_SPACE)
+    if b"\xef\xb7" in utf8 or b"\xef\xbf" in utf8:
+        utf8 = _XML_UNSAFE_UTF8_RE.sub(b"", utf8)
     try:
         root = etree.fromstring(utf8, parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -297,7 +310,7 @@ def _clean(raw: str) -> str:
     """
     if _LINE not in raw:
         return " ".join(raw.split())
-    return "\n".join(line for part in raw.split(_LINE) if (line := " ".join(part.split())))
+    return "\n".join(filter(None, [" ".join(part.split()) for part in raw.split(_LINE)]))
 
 
 def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], list[str]]:
@@ -335,23 +348,26 @@ def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], l
 def _move_caption_out(table: etree._Element) -> None:
     """A <caption> is printed above the table: make it a paragraph there, not part of the first cell.
 
-    An unclosed <caption> can swallow the rows (libxml2 does not close it at <td>): that one stays.
+    An unclosed <caption> swallows the rows (libxml2 does not close it at <td>, browsers do): only its
+    leading text moves out, as browsers show it.
     """
     for caption in table.findall("caption"):
         if next(caption.iter("td", "th", "tr", "table"), None) is None:
             table.addprevious(caption)
+        elif caption.text:
+            paragraph = etree.Element("p")
+            paragraph.text = f"{_LINE}{caption.text}{_LINE}"
+            caption.text = _LINE
+            table.addprevious(paragraph)
 
 
 def _cell_specs(frame: _Frame) -> list[list[CellSpec]]:
     """Rows of CellSpec. One serialisation of the table with a separator after each own cell, one
     normalisation over it; a nested table inside a cell has already been replaced by a line break."""
     cells = [cell for row in frame.rows for cell in row]
-    for cell in cells:  # a cell's tail is whitespace between cells (stray text there joins the next cell)
+    for cell in cells:  # a cell's tail is the whitespace before the next cell (stray text there is dropped)
         cell.tail = _CELL
-    parts = _text(frame.el).split(_CELL)
-    if len(parts) != len(cells) + 1:  # cells not where the table serialises them: read one by one
-        parts = [_text(cell) for cell in cells] + [""]
-    texts = iter([_clean(part) for part in parts])
+    texts = iter([_clean(part) for part in _text(frame.el).split(_CELL)])
     return [
         [
             CellSpec(next(texts), parse_span(cell.get("rowspan")), parse_span(cell.get("colspan")))
@@ -370,17 +386,27 @@ def _context(paragraphs: list[str]) -> str:
 # --- HTML inside JavaScript strings ---------------------------------------------------------------------
 
 
-def _inline_script_html(root: etree._Element, body: etree._Element) -> bool:
+def _has_visible_text(body: etree._Element) -> bool:
+    """Whether the body prints any text outside scripts."""
+    return any(
+        (el.text or "").strip() or (el.tail or "").strip()
+        for el in body.iter()
+        if isinstance(el.tag, str) and el.tag != "script"
+    )
+
+
+def _inline_script_html(root: etree._Element, body: etree._Element, *, require_table: bool = True) -> bool:
     """Put HTML found in <script> string literals into the body in place of its script; True if any.
 
-    Only scripts whose string literals hold a table count: share buttons and widgets also write HTML.
+    Normally only scripts whose string literals hold a table count (share buttons and widgets also
+    write HTML); a page whose body is empty takes whatever HTML its scripts hold.
     """
     found = False
     for script in list(root.iter("script")):
         source = script.text
-        if not source or not _TABLE_HINT_RE.search(source):
+        if not source or (require_table and not _TABLE_HINT_RE.search(source)):
             continue
-        fragment = _script_html(source)
+        fragment = _script_html(source, require_table=require_table)
         if fragment is None:
             continue
         container = _fragment_element(fragment)
@@ -396,8 +422,9 @@ def _inline_script_html(root: etree._Element, body: etree._Element) -> bool:
     return found
 
 
-def _script_html(source: str) -> str | None:
-    """The HTML held by a script's string literals (in order, concatenated), if it contains a table."""
+def _script_html(source: str, *, require_table: bool = True) -> str | None:
+    """The HTML held by a script's string literals (in order, concatenated), if it contains a table
+    (or any HTML, without `require_table`)."""
     parts: list[str] = []
     for match in _JS_TOKEN_RE.finditer(source):
         literal = next((g for g in match.groups() if g is not None), None)
@@ -409,7 +436,9 @@ def _script_html(source: str) -> str | None:
         if _TAG_RE.search(value):
             parts.append(value)
     fragment = "".join(parts)
-    return fragment if _HTML_TABLE_RE.search(fragment) else None
+    if not fragment or (require_table and not _HTML_TABLE_RE.search(fragment)):
+        return None
+    return fragment
 
 
 def _js_unescape(literal: str) -> str:
@@ -417,7 +446,7 @@ def _js_unescape(literal: str) -> str:
     if "\\" not in literal:
         return literal
     value = _JS_ESCAPE_RE.sub(_js_escape_value, literal)
-    if any("\ud800" <= ch <= "\udfff" for ch in value):  # "\ud83d\ude00": pair the surrogates up
+    if _SURROGATE_RE.search(value):  # "\ud83d\ude00" is one character: pair the surrogates up
         value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return value
 

@@ -1,7 +1,8 @@
 """Text dumps of .docx reports (the seed's style) → Document.
 
 Layout: a table cell is a line starting with a TAB; lines without a TAB that follow a cell continue
-that cell (a line break inside it); a blank line ends a table row; an unindented line outside a
+that cell (a line break inside it; a line of only spaces is an empty line inside the cell); an
+empty line ends a table row; an unindented line outside a
 row is a paragraph and ends the current table. Two blank lines in a row also end a table.
 Text dumps carry no spans: rows come out ragged, and merged cells appear once (or as empty cells).
 """
@@ -50,7 +51,7 @@ def read_text(data: bytes) -> Document:
     b.doc.encoding = encoding
     blank_run = 0
     for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        if not line.strip() and not line.startswith("\t"):
+        if not line.startswith("\t") and not line.strip() and (not line or b.row is None):  # ends a row
             blank_run += 1
             b.end_row()
             if blank_run >= 2:
