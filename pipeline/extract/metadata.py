@@ -31,9 +31,13 @@ def is_report_title(text: str) -> bool:
     return any(w in key for w in _REPORT_WORDS) and any(w in key for w in _DISCLOSURE_WORDS)
 
 
+_CHROME = re.compile(r"^(当前位置|您的位置|你的位置|您现在的位置|位置|来源|发布时间|时间)[:：]|[>»＞›]")
+
+
 def _title_like(text: str) -> bool:
+    """A line that can be a title: short, not a sentence, not page chrome (breadcrumbs, 来源/时间)."""
     key = printed(text)
-    return 4 <= len(key) <= 60 and not key.endswith(("。", "；", "：", ":", "，"))
+    return 4 <= len(key) <= 60 and not key.endswith(("。", "；", "：", ":", "，")) and not _CHROME.search(key)
 
 
 def find_title(doc: Document, title_hint: str | None = None) -> str | None:
