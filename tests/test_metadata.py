@@ -15,6 +15,7 @@ from pipeline.extract.metadata import agency_of, find_title, is_report_title, ye
         ("关于厦门市住房和城乡建设局2020年政府信息公开工作年度报告", "厦门市住房和城乡建设局", 2020),
         ("淮安市人民政府 2024 年政府信息公开工作年度报告", "淮安市人民政府", 2024),
         ("《杭州市人民政府2023年政府信息公开工作年度报告》", "杭州市人民政府", 2023),
+        ("国家税务总局宁波市税务局政府信息公开工作年度报告（2021年）", "国家税务总局宁波市税务局", 2021),
     ],
 )
 def test_agency_and_year_from_title(title, agency, year):

@@ -74,7 +74,7 @@ def agency_of(title: str | None) -> str | None:
     text = re.sub(r"^(关于|[（(]?\d+[)）])", "", text)
     m = _YEAR.search(text)
     if m and m.start() > 0:
-        agency = text[: m.start()]
+        agency = _TITLE_SUFFIX.sub("", text[: m.start()])  # also "X局政府信息公开工作年度报告（2021年）"
     elif m:
         agency = _TITLE_SUFFIX.sub("", text[m.end() :])
     else:
