@@ -308,6 +308,9 @@ CHECK_DESCRIPTIONS: dict[str, str] = {
     "unreadable_cell": "a printed cell whose value cannot be read with certainty",
     "missing_table": "a report whose table 二, 三 or 四 could not be found",
     "missing_row": "a template row of table 三 not found in the report",
+    "unknown_row": "a printed table-三 row the template does not have (kept in cells under its label)",
+    "duplicate_row": "a table-三 row printed twice (the first is kept)",
+    "unknown_layout": "table-二 values printed without a header naming their columns (not read)",
     "cross_year_carry_over": "二、上年结转 of year N = 四、结转下年度继续办理 of year N−1 (same region, agency)",
     "cross_year_in_force": "现行有效件数(N) = 现行有效件数(N−1) + 本年制发件数(N) − 本年废止件数(N)",
 }

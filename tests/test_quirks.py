@@ -10,6 +10,7 @@ import random
 import pytest
 
 from pipeline.parse import parse_document
+from pipeline.template import CHECK_DESCRIPTIONS
 from tests.synth import FORMATS, QUIRKS, make_spec, random_quirks, render
 from tests.truth import assert_matches_truth
 
@@ -33,6 +34,7 @@ def _assert_parses_to_truth(data: bytes, fmt: str, truth: dict) -> None:
     assert unreadable == sorted(truth.get("unreadable", []))
     unreadable_findings = [f for f in report.findings if f.check == "unreadable_cell"]
     assert len(unreadable_findings) == len(unreadable)
+    assert {f.check for f in report.findings} <= set(CHECK_DESCRIPTIONS)  # every code documented
 
 
 @pytest.mark.parametrize(("quirk", "fmt", "template"), CASES, ids=["-".join(c) for c in CASES])
