@@ -9,6 +9,7 @@ import pandas as pd
 
 from assets.resources import XxgkConfig
 from assets.tables import TABLE_ASSETS
+from pipeline import fs
 from pipeline.tables import VALIDATION_ISSUES
 from pipeline.template import IDENTITIES, Identity
 
@@ -37,9 +38,9 @@ def _identity_check(identity: Identity) -> dg.AssetChecksDefinition:
     )
     def _check(xxgk: XxgkConfig) -> dg.AssetCheckResult:
         warehouse = xxgk.settings().warehouse_dir
-        issues = pd.read_parquet(warehouse / VALIDATION_ISSUES.filename())
+        issues = fs.read_parquet(warehouse / VALIDATION_ISSUES.filename())
         # Only the reports in the checked table (canonical ones), not duplicates set aside.
-        in_table = pd.read_parquet(warehouse / f"{identity.table}.parquet", columns=["report_id"])
+        in_table = fs.read_parquet(warehouse / f"{identity.table}.parquet", columns=["report_id"])
         issues = issues[issues["report_id"].isin(set(in_table["report_id"]))]
         failing = failing_reports(issues, identity.code)
         listed = failing.head(MAX_LISTED)

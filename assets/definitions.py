@@ -1,29 +1,105 @@
-"""The Dagster definitions: scrape → parse → validate → the six tables, and the identity checks.
+"""The Dagster definitions: scrape → parse (partitioned by source) → validate → the six tables, checks,
+the jobs, the nightly schedule and its sensor.
 
-Loaded by `workspace.yaml` (`dagster dev -w workspace.yaml`) and by `python -m pipeline run`. The
-resource reads XXGK_SOURCES / XXGK_DATA_DIR when unset (CONTRACT.md).
+Loaded by `workspace.yaml` (`dagster dev -w workspace.yaml`, `dagster definitions validate`), lazily
+(`defs` is a `@dg.definitions` function: importing this module reads no file). `python -m pipeline run`
+builds the same graph for its own sources file (`assets.launch`).
+
+Partitions: a `StaticPartitionsDefinition` of the source names, read from the sources file
+(`XXGK_SOURCES`) when the definitions load. Chosen over dynamic partitions kept in sync by a sensor:
+the partition set is always exactly the configured sources, with no instance state to keep in step, no
+sensor to run first, and it works the same on an ephemeral instance (`python -m pipeline run`, tests,
+`dagster asset materialize --partition NAME`). The price: after editing the sources file, reload the
+code location (the UI's "Reload", or restart `dagster dev` / the code server) — the same as for any
+code change. Partition by source, never by document (PITFALLS.md): tens of sources, not tens of
+thousands of documents.
+
+Executor: multiprocess (each step of a launched run in its own process). `python -m pipeline run`
+always runs in-process.
 """
 
 import dagster as dg
 
 from assets.checks import IDENTITY_CHECKS
-from assets.parse import parse, validate
+from assets.parse import parse_asset, validate
 from assets.resources import XxgkConfig
-from assets.scrape import scrape
+from assets.schedules import nightly_schedule
+from assets.scrape import SCRAPE_RETRY, scrape_asset
+from assets.sensors import tables_after_sources
 from assets.tables import TABLE_ASSETS
+from pipeline.config import Settings, load_settings
 
-ALL_ASSETS: list[dg.AssetsDefinition] = [scrape, parse, validate, *TABLE_ASSETS.values()]
+SOURCES_JOB = "xxgk_sources"
+TABLES_JOB = "xxgk_tables"
+STAGE_TAG = "xxgk/stage"  # sources | tables: for the run queue's tag concurrency limits
+
+PARTITIONED = ("scrape", "parse")
+UNPARTITIONED = ("validate", *TABLE_ASSETS)
 ALL_CHECKS: list[dg.AssetChecksDefinition] = list(IDENTITY_CHECKS)
 
-full_run = dg.define_asset_job(
-    "xxgk_full_run",
-    selection=dg.AssetSelection.all(),
-    description="Scrape every source, parse what is new, validate and rewrite the six tables.",
-)
 
-defs = dg.Definitions(
-    assets=ALL_ASSETS,
-    asset_checks=ALL_CHECKS,
-    jobs=[full_run],
-    resources={"xxgk": XxgkConfig()},
-)
+def source_partitions(settings: Settings) -> dg.StaticPartitionsDefinition:
+    """One partition per configured source, named after it."""
+    return dg.StaticPartitionsDefinition([source.name for source in settings.sources])
+
+
+def build_assets(
+    partitions_def: dg.PartitionsDefinition, *, retry_policy: dg.RetryPolicy | None = SCRAPE_RETRY
+) -> list[dg.AssetsDefinition]:
+    """scrape and parse partitioned by source; validate and the tables over all sources."""
+    return [
+        scrape_asset(partitions_def, retry_policy),
+        parse_asset(partitions_def),
+        validate,
+        *TABLE_ASSETS.values(),
+    ]
+
+
+def executor_from_env() -> dg.ExecutorDefinition:
+    """The executor of launched runs: multiprocess."""
+    return dg.multiprocess_executor
+
+
+def build_definitions(
+    settings: Settings | None = None,
+    *,
+    executor: dg.ExecutorDefinition | None = None,
+    retry_policy: dg.RetryPolicy | None = SCRAPE_RETRY,
+) -> dg.Definitions:
+    """The whole graph for `settings` (default: XXGK_SOURCES / XXGK_DATA_DIR, read now for the partitions
+    and again by the resource at run time)."""
+    resource = (
+        XxgkConfig()
+        if settings is None
+        else XxgkConfig(sources_file=str(settings.sources_file), data_dir=str(settings.data_dir))
+    )
+    settings = settings or load_settings()
+    partitions = source_partitions(settings)
+    assets = build_assets(partitions, retry_policy=retry_policy)
+    sources_job = dg.define_asset_job(
+        SOURCES_JOB,
+        selection=dg.AssetSelection.assets(*PARTITIONED),
+        tags={STAGE_TAG: "sources"},
+        description="Scrape and parse one source (partition). The nightly schedule starts one run per source.",
+    )
+    tables_job = dg.define_asset_job(
+        TABLES_JOB,
+        selection=dg.AssetSelection.assets(*UNPARTITIONED),
+        tags={STAGE_TAG: "tables"},
+        description="Validate every source's parsed reports and rewrite the six tables; identity checks.",
+    )
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=ALL_CHECKS,
+        jobs=[sources_job, tables_job],
+        schedules=[nightly_schedule(sources_job, partitions.get_partition_keys())],
+        sensors=[tables_after_sources(SOURCES_JOB, tables_job)],
+        resources={"xxgk": resource},
+        executor=executor or executor_from_env(),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """What `workspace.yaml` loads: the graph on XXGK_SOURCES / XXGK_DATA_DIR."""
+    return build_definitions()

@@ -1,35 +1,73 @@
-"""The scrape stage as an asset: every configured source into the raw store and its manifest."""
+"""The scrape stage as an asset partitioned by source: one source into the raw store and its manifest.
+
+One partition per configured source (`assets.definitions.source_partitions`): a failing site is one failed partition, never
+a blocked run, and sources are fetched in parallel runs. A source that fails as a whole raises
+`dagster.Failure` after its status file is written: the partition shows as failed in the UI with the
+reason and counts in the failure's metadata, and the step is retried with backoff and jitter
+(`SCRAPE_RETRY`) when the source is a website (a site down at night may be back an hour later). A path
+source's failure (a missing folder) is a configuration problem: not retried.
+"""
 
 import dagster as dg
 
 from assets.resources import XxgkConfig, progress
-from pipeline.scrape import COUNT_KEYS, scrape_all
+from pipeline.scrape import COUNT_KEYS, SourceResult, scrape_source
 
+#: Metadata key marking a failure as "this source failed" (recorded, as opposed to a broken step).
+SOURCE_FAILED = "xxgk/source_failed"
 
-@dg.asset(
-    group_name="stages",
-    kinds={"python"},
-    description="Scrape every configured source (local folders, websites) into raw/ (content-addressed bytes, "
-    "one manifest per source). A failing source is recorded in the metadata and does not stop the others.",
+#: Network step: up to 3 more tries, 2 min then 4, 8 (exponential), each ±50 % (jitter) so that
+#: retries of many sources do not hit their sites in step.
+SCRAPE_RETRY = dg.RetryPolicy(
+    max_retries=3, delay=120, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
-def scrape(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
-    settings = xxgk.settings()
-    results = scrape_all(settings, log=progress(context))
-    header = "| source | kind | status | documents | " + " | ".join(COUNT_KEYS) + " |"
-    lines = [header, "|" + "---|" * (4 + len(COUNT_KEYS))]
-    for r in results:
-        status = "ok" if r.ok else f"FAILED: {r.error}"
-        counts = " | ".join(str(r.counts.get(k, 0)) for k in COUNT_KEYS)
-        lines.append(f"| {r.source} | {r.kind} | {status} | {r.documents} | {counts} |")
-    totals = {k: sum(r.counts.get(k, 0) for r in results) for k in COUNT_KEYS}
-    return dg.MaterializeResult(
-        metadata={
-            "sources": len(results),
-            "sources_failed": sum(1 for r in results if not r.ok),
-            "failed_sources": ", ".join(r.source for r in results if not r.ok) or "none",
-            "documents": sum(r.documents for r in results),
-            **{k: v for k, v in totals.items()},
-            "per_source": dg.MetadataValue.md("\n".join(lines)),
-            "raw_dir": dg.MetadataValue.path(str(settings.raw_dir)),
-        }
+
+
+def scrape_metadata(result: SourceResult, raw_dir: str) -> dict:
+    return {
+        "source": result.source,
+        "kind": result.kind,
+        "ok": result.ok,
+        "error": result.error or "none",
+        "documents": result.documents,
+        **{k: int(v) for k, v in result.counts.items()},
+        "raw_dir": dg.MetadataValue.path(raw_dir),
+    }
+
+
+def scrape_asset(
+    partitions_def: dg.PartitionsDefinition, retry_policy: dg.RetryPolicy | None = SCRAPE_RETRY
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="scrape",
+        group_name="stages",
+        kinds={"python"},
+        partitions_def=partitions_def,
+        retry_policy=retry_policy,
+        description="Scrape one source (partition = source name: a local folder or a website) into raw/ "
+        "(content-addressed bytes, the source's manifest). A source that fails is a failed partition "
+        "with the reason in its metadata; websites are retried with backoff. Other sources go on.",
     )
+    def scrape(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
+        settings = xxgk.settings()
+        try:
+            source = settings.source(context.partition_key)
+        except KeyError as exc:
+            raise dg.Failure(
+                description=f"{exc.args[0]}: reload the code location after editing the sources file",
+                allow_retries=False,
+            ) from None
+        result = scrape_source(source, settings, log=progress(context))
+        metadata = scrape_metadata(result, str(settings.raw_dir))
+        if not result.ok:
+            raise dg.Failure(
+                description=f"source {source.name} failed: {result.error}",
+                metadata={**metadata, SOURCE_FAILED: True},
+                allow_retries=source.is_web,
+            )
+        return dg.MaterializeResult(metadata=metadata)
+
+    return scrape
+
+
+__all__ = ["COUNT_KEYS", "SCRAPE_RETRY", "SOURCE_FAILED", "scrape_asset"]

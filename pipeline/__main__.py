@@ -1,7 +1,8 @@
 """`python -m pipeline run | parse` (CONTRACT.md, "Commands").
 
-`run` materializes the whole asset graph (assets.definitions) through Dagster, in-process, printing the
-stages' progress and a closing summary. Exit 0 when the run finished — reports that fail validation are
+`run` materializes the whole asset graph (assets.definitions) through Dagster, in-process
+(`assets.launch`: each source's partition of scrape and parse, then validate and the tables), printing
+the stages' progress and a closing summary. Exit 0 when the run finished — reports that fail validation are
 data findings, recorded in the tables — and non-zero when the run itself failed (2: bad configuration,
 1: a step failed). `parse` is `pipeline.cli_parse.main_parse`.
 """
@@ -16,7 +17,6 @@ from typing import Any
 from pipeline.config import ConfigError, load_settings
 
 PROGRESS_LOGGER = "xxgk.progress"  # the same name as assets.resources.PROGRESS_LOGGER
-STAGES = ("scrape", "parse", "validate")
 
 
 def _parse_command(argv: list[str]) -> int:
@@ -49,13 +49,6 @@ def _terminal_progress() -> None:
     logger.propagate = False
 
 
-def _metadata(result: Any, asset: str) -> dict[str, Any]:
-    events = result.asset_materializations_for_node(asset)
-    if not events:
-        return {}
-    return {k: getattr(v, "value", v) for k, v in events[-1].metadata.items()}
-
-
 def run(sources: str | None, data_dir: str | None) -> int:
     try:
         settings = load_settings(sources, data_dir)
@@ -68,21 +61,10 @@ def run(sources: str | None, data_dir: str | None) -> int:
         flush=True,
     )
 
-    import dagster as dg
+    from assets.launch import launch
 
-    from assets.definitions import ALL_ASSETS, ALL_CHECKS
-    from assets.resources import XxgkConfig
-
-    resource = XxgkConfig(sources_file=str(settings.sources_file), data_dir=str(settings.data_dir))
-    result = dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
-        resources={"xxgk": resource},
-        instance=dg.DagsterInstance.ephemeral(),
-        raise_on_error=False,
-        # Dagster's own event lines stay quiet: the stages print their progress, failures are summarised below.
-        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-    )
-    _summary(result, settings, [*STAGES, *_table_names()])
+    result = launch(settings)
+    _summary(result, settings)
     return 0 if result.success else 1
 
 
@@ -92,28 +74,33 @@ def _table_names() -> list[str]:
     return list(TABLE_NAMES)
 
 
-def _summary(result: Any, settings: Any, assets: list[str]) -> None:
-    scrape, parse = _metadata(result, "scrape"), _metadata(result, "parse")
+def _total(rows: list[dict[str, Any]], key: str) -> int:
+    return sum(int(r.get(key) or 0) for r in rows)
+
+
+def _summary(result: Any, settings: Any) -> None:
+    """The closing summary, added up over the source partitions (`result` is an assets.launch.Launch)."""
+    scrape, parse = result.metadata("scrape"), result.metadata("parse")
+    failed_sources = result.source_failures()
     print("\nSummary")
     if parse:
-        failed = parse.get("failed", 0)
-        documents = parse.get("documents", 0)
+        failed, documents = _total(parse, "failed"), _total(parse, "documents")
         print(
-            f"  documents  found {documents} · fetched {scrape.get('fetched', 0)} "
-            f"({scrape.get('not_modified', 0)} unchanged) · parsed {documents - failed} · failed {failed}  "
-            f"({parse.get('parsed', 0)} read now, {parse.get('cache_hits', 0)} from the parse cache)"
+            f"  documents  found {documents} · fetched {_total(scrape, 'fetched')} "
+            f"({_total(scrape, 'not_modified')} unchanged) · parsed {documents - failed} · failed {failed}  "
+            f"({_total(parse, 'parsed')} read now, {_total(parse, 'cache_hits')} from the parse cache)"
         )
-    if scrape:
-        failed_sources = scrape.get("sources_failed", 0)
-        detail = f" ({scrape.get('failed_sources')})" if failed_sources else ""
-        print(
-            f"  sources    {scrape.get('sources', 0) - failed_sources} ok · {failed_sources} failed{detail}"
-        )
-    rows = [(name, _metadata(result, name).get("dagster/row_count")) for name in _table_names()]
-    written = [f"{name} {n}" for name, n in rows if n is not None]
-    if written:
-        print(f"  tables     {' · '.join(written)}  (rows, in {settings.warehouse_dir})")
-    evaluations = result.get_asset_check_evaluations()
+    if scrape or failed_sources:
+        detail = f" ({', '.join(failed_sources)})" if failed_sources else ""
+        print(f"  sources    {len(scrape)} ok · {len(failed_sources)} failed{detail}")
+    rows = []
+    for name in _table_names():
+        meta = result.metadata(name)
+        if meta:
+            rows.append(f"{name} {meta[-1].get('dagster/row_count')}")
+    if rows:
+        print(f"  tables     {' · '.join(rows)}  (rows, in {settings.warehouse_dir})")
+    evaluations = result.check_evaluations()
     failed_checks = [e for e in evaluations if not e.passed]
     line = (
         f"  checks     {len(failed_checks)} of {len(evaluations)} failed"
@@ -132,13 +119,10 @@ def _summary(result: Any, settings: Any, assets: list[str]) -> None:
     print(line)
     if not result.success:
         print("\nRun FAILED:")
-        for event in result.get_step_failure_events():
-            error = event.event_specific_data.error
-            while error is not None and error.cause is not None:  # the user error, not Dagster's wrapper
-                error = error.cause
-            message = error.message.strip() if error else "unknown error"
-            print(f"  {event.step_key}: {message}")
-        skipped = [a for a in assets if not _metadata(result, a)]
+        for failure in result.failures():
+            if not failure.source_failed:
+                print(f"  {failure.step}: {failure.message}")
+        skipped = [a for a in ("validate", *_table_names()) if not result.metadata(a)]
         if skipped:
             print(f"  not materialized: {', '.join(skipped)}")
     else:

@@ -1,7 +1,8 @@
 """Configuration: the sources file (CONTRACT.md) and the data-dir layout.
 
 `XXGK_SOURCES` / `XXGK_DATA_DIR` set both for every entry point (CLI, dagster dev, schedules);
-defaults are `data/sources.yaml` and `data/`, relative to the working directory.
+defaults are `data/sources.yaml` and `data/`, relative to the working directory. The data dir may be
+an fsspec URL (`s3://bucket/prefix`): see `pipeline.fs`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+
+from pipeline import fs
+from pipeline.fs import DataPath
 
 DEFAULT_SOURCES = "data/sources.yaml"
 DEFAULT_DATA_DIR = "data"
@@ -42,23 +46,33 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Where the sources file is and where data goes: raw store, parse cache, warehouse."""
+    """Where the sources file is and where data goes: raw store, parse cache, warehouse.
+
+    `data_dir` is a `pathlib.Path` for a local folder, a `upath.UPath` on object storage (`pipeline.fs`).
+    """
 
     sources_file: Path
-    data_dir: Path
+    data_dir: DataPath
     sources: tuple[Source, ...] = field(default=())
 
     @property
-    def raw_dir(self) -> Path:
+    def raw_dir(self) -> DataPath:
         return self.data_dir / "raw"
 
     @property
-    def cache_dir(self) -> Path:
+    def cache_dir(self) -> DataPath:
         return self.data_dir / "cache"
 
     @property
-    def warehouse_dir(self) -> Path:
+    def warehouse_dir(self) -> DataPath:
         return self.data_dir / "warehouse"
+
+    def source(self, name: str) -> Source:
+        """The configured source called `name` (KeyError naming the sources file if there is none)."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(f"no source {name!r} in {self.sources_file}")
 
 
 def _url(url: str, base: Path) -> str:
@@ -128,8 +142,10 @@ def load_sources(path: Path) -> tuple[Source, ...]:
     return sources
 
 
-def load_settings(sources_file: str | Path | None = None, data_dir: str | Path | None = None) -> Settings:
-    """Settings from arguments, else the environment, else the defaults."""
+def load_settings(
+    sources_file: str | Path | None = None, data_dir: str | os.PathLike[str] | None = None
+) -> Settings:
+    """Settings from arguments, else the environment, else the defaults. The data dir may be a URL."""
     sources_path = Path(sources_file or os.environ.get("XXGK_SOURCES") or DEFAULT_SOURCES)
-    data_path = Path(data_dir or os.environ.get("XXGK_DATA_DIR") or DEFAULT_DATA_DIR)
+    data_path = fs.location(data_dir or os.environ.get("XXGK_DATA_DIR") or DEFAULT_DATA_DIR)
     return Settings(sources_file=sources_path, data_dir=data_path, sources=load_sources(sources_path))

@@ -1,8 +1,11 @@
 """The scrape stage: each configured source into the raw store and its own manifest.
 
 Works one source at a time (`scrape_source`), each with its own manifest file and its own status
-file, so that partitioning the stage by source later changes nothing downstream. A source that
-fails is recorded (status file, returned result) and never stops the others.
+file: the Dagster asset is partitioned by source, and partitions run in parallel processes without
+sharing a file. A source that fails is recorded (status file, returned result) and never stops the
+others. A source fails as a whole when its collector raises (a path source's folder is missing) or,
+for a website, when not one of its listing pages could be fetched (the site is down or refusing us:
+worth another try later, which is what the asset's retry policy does).
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
+from pipeline import fs
 from pipeline.config import Settings, Source
+from pipeline.fs import DataPath
 from pipeline.sources.local import collect
 from pipeline.sources.web import crawl
-from pipeline.store import Manifest, RawStore, atomic_write_bytes, manifest_path, now_utc
+from pipeline.store import Manifest, RawStore, manifest_path, now_utc
 
 COUNT_KEYS = ("discovered", "fetched", "not_modified", "failed")
 
@@ -33,7 +37,7 @@ class SourceResult:
     finished_at: str | None = None
 
 
-def status_path(raw_dir: Path, source: str) -> Path:
+def status_path(raw_dir: DataPath, source: str) -> DataPath:
     return raw_dir / "status" / f"{source}.json"
 
 
@@ -54,6 +58,10 @@ def scrape_source(
     try:
         counts = _collector(source)(source, store, manifest, log=say)
         result.counts.update({k: int(v) for k, v in counts.items()})
+        if source.is_web and counts.get("listings_failed", 0) and not counts.get("listings", 0):
+            result.ok = False
+            result.error = f"none of its {counts['listings_failed']} listing pages could be fetched"
+            say(f"{source.name}: FAILED — {result.error}")
     except Exception as exc:  # a failing source is recorded, never fatal for the run
         result.ok = False
         result.error = f"{type(exc).__name__}: {exc}"
@@ -64,7 +72,7 @@ def scrape_source(
             manifest.save()
     result.documents = len(manifest.entries)
     result.finished_at = now_utc()
-    atomic_write_bytes(
+    fs.write_bytes(
         status_path(settings.raw_dir, source.name),
         json.dumps(asdict(result), ensure_ascii=False, indent=1).encode("utf-8"),
     )

@@ -5,9 +5,12 @@ alone (a Dagster asset re-materialized in the UI, a test, a script):
 
     raw/manifests/<source>.json        scrape: what was found, where its bytes are
     cache/parsed/v<N>/<sha[:2]>/*.json parse cache: one ParsedReport (or failure) per bytes + parse inputs
-    cache/stages/parse.json            parse: which documents this run covered, and with which cache entry
-    cache/stages/validate.json         validate: status, error and findings per document
+    cache/stages/parse/<source>.json   parse: which documents of the source this run covered, with which
+                                       cache entry (one file per source: the stage is partitioned by source)
+    cache/stages/validate.json         validate: status, error and findings per document, all sources
     warehouse/<table>.parquet          tables (pipeline.tables)
+
+Files go through `pipeline.fs` (local folder or object storage, atomic writes).
 
 Parsing is cached by (content SHA-256, PARSER_VERSION, parse inputs — format, HTTP charset, title
 hint): a nightly run parses only new bytes, a parser upgrade (version bump) re-parses everything.
@@ -21,15 +24,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from pipeline import PARSER_VERSION, crossreport
-from pipeline.config import Settings
+from pipeline import PARSER_VERSION, crossreport, fs
+from pipeline.config import Settings, Source
 from pipeline.document import DocumentError
+from pipeline.fs import DataPath
 from pipeline.parse import parse_document
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Finding, ParsedReport
-from pipeline.store import Manifest, RawDocument, RawStore, atomic_write_bytes, manifest_path, now_utc
+from pipeline.store import Manifest, RawDocument, RawStore, manifest_path, now_utc
 
 Log = Callable[[str], None]
 
@@ -52,20 +55,21 @@ def _quiet(_msg: str) -> None:
     pass
 
 
-def stage_path(settings: Settings, stage: str) -> Path:
-    return settings.cache_dir / "stages" / f"{stage}.json"
+def stage_path(settings: Settings, stage: str, source: str | None = None) -> DataPath:
+    """The stage's result file; per source for the partitioned parse stage."""
+    folder = settings.cache_dir / "stages"
+    return folder / stage / f"{source}.json" if source is not None else folder / f"{stage}.json"
 
 
-def _write_json(path: Path, payload: Any) -> None:
-    atomic_write_bytes(
-        path, json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
-    )
+def _write_json(path: DataPath, payload: Any) -> None:
+    fs.write_bytes(path, json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
 
 
-def _read_json(path: Path, stage: str) -> Any:
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run the {stage!r} stage first")
-    return json.loads(path.read_text(encoding="utf-8"))
+def _read_json(path: DataPath, stage: str) -> Any:
+    try:
+        return json.loads(fs.read_text(path))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} does not exist: run the {stage!r} stage first") from None
 
 
 # ---------------------------------------------------------------------------------------------- parse
@@ -99,7 +103,7 @@ def _inputs_digest(doc: RawDocument) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
-def cache_file_for(settings: Settings, doc: RawDocument) -> Path:
+def cache_file_for(settings: Settings, doc: RawDocument) -> DataPath:
     sha = doc.sha256 or ""
     return (
         settings.cache_dir / "parsed" / f"v{PARSER_VERSION}" / sha[:2] / f"{sha}-{_inputs_digest(doc)}.json"
@@ -121,11 +125,14 @@ def _parse_one(data: bytes, doc: RawDocument) -> tuple[dict, bool]:
     return {"ok": True, "report": report.to_dict()}, True
 
 
-def _load_cache(path: Path) -> dict | None:
+def _cache_payload(data: bytes | None) -> dict | None:
+    """A parse cache entry's payload; None when missing or damaged (then it is parsed again)."""
+    if data is None:
+        return None
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None  # missing or damaged: parse again
+        payload = json.loads(data)
+    except ValueError:
+        return None
     return payload if isinstance(payload, dict) and "ok" in payload else None
 
 
@@ -136,53 +143,79 @@ def _record_from_payload(record: ParseRecord, payload: dict) -> None:
         record.error = payload.get("error") or "parse failed"
 
 
+def source_documents(settings: Settings, source: Source) -> list[tuple[RawDocument, str | None]]:
+    """The source's manifest documents, with the region the configuration gives them."""
+    manifest = Manifest.load(manifest_path(settings.raw_dir, source.name))
+    region = source.region
+    return [(doc, region if region is not None else doc.region) for doc in manifest.documents()]
+
+
 def current_documents(settings: Settings) -> list[tuple[RawDocument, str | None]]:
     """Every manifest document of the configured sources, with the region the configuration gives it."""
-    out: list[tuple[RawDocument, str | None]] = []
-    for source in settings.sources:
-        manifest = Manifest.load(manifest_path(settings.raw_dir, source.name))
-        for doc in manifest.documents():
-            out.append((doc, source.region if source.region is not None else doc.region))
-    return out
+    return [item for source in settings.sources for item in source_documents(settings, source)]
 
 
-def parse_all(settings: Settings, *, log: Log | None = None) -> tuple[list[ParseRecord], ParseStats]:
-    """Parse every manifest document (cache first); persist the stage result; return records and counts."""
+def _parse_record(
+    settings: Settings, store: RawStore, doc: RawDocument, region: str | None, cached: dict | None
+) -> tuple[ParseRecord, bool]:
+    """One document through the parse cache: its cached result (`cached`, read beforehand), else parsed
+    now (and cached). Returns the record and whether the parser ran."""
+    record = ParseRecord(doc=doc, region=region)
+    if not doc.sha256:
+        record.error = f"not fetched: {doc.error or 'no bytes stored'}"
+        return record, False
+    path = cache_file_for(settings, doc)
+    record.cache_file = fs.relative(path, settings.data_dir)
+    payload = cached
+    if payload is not None:
+        record.cached = True
+    elif not store.has(doc.sha256):
+        record.cache_file = None
+        record.error = "raw bytes missing from the store"
+        return record, False
+    else:
+        payload, cacheable = _parse_one(store.get(doc.sha256), doc)
+        if cacheable:
+            payload = {"parser_version": PARSER_VERSION, "sha256": doc.sha256, **payload}
+            fs.write_bytes(path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        else:
+            record.cache_file = None
+    _record_from_payload(record, payload)
+    return record, not record.cached
+
+
+def parse_source(
+    settings: Settings, source: Source, *, log: Log | None = None
+) -> tuple[list[ParseRecord], ParseStats]:
+    """Parse one source's manifest documents (cache first); persist the source's stage result
+    (`cache/stages/parse/<source>.json`); return its records and counts."""
     say = log or _quiet
     store = RawStore(settings.raw_dir)
     stats = ParseStats()
     records: list[ParseRecord] = []
-    for doc, region in current_documents(settings):
+    documents = source_documents(settings, source)
+    fetched = [doc for doc, _region in documents if doc.sha256]
+    cached = dict(
+        zip(
+            [doc.report_id for doc in fetched],
+            map(_cache_payload, fs.read_many([cache_file_for(settings, doc) for doc in fetched])),
+            strict=True,
+        )
+    )
+    for doc, region in documents:
+        record, parsed_now = _parse_record(settings, store, doc, region, cached.get(doc.report_id))
+        records.append(record)
         stats.documents += 1
         stats.by_source[doc.source] = stats.by_source.get(doc.source, 0) + 1
-        record = ParseRecord(doc=doc, region=region)
-        records.append(record)
-        if not doc.sha256:
-            record.error = f"not fetched: {doc.error or 'no bytes stored'}"
-        elif not store.has(doc.sha256):
-            record.error = "raw bytes missing from the store"
-        else:
-            path = cache_file_for(settings, doc)
-            record.cache_file = path.relative_to(settings.data_dir).as_posix()
-            payload = _load_cache(path)
-            if payload is not None:
-                record.cached = True
-                stats.cache_hits += 1
-            else:
-                payload, cacheable = _parse_one(store.get(doc.sha256), doc)
-                stats.parsed += 1
-                if cacheable:
-                    payload = {"parser_version": PARSER_VERSION, "sha256": doc.sha256, **payload}
-                    atomic_write_bytes(path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-                else:
-                    record.cache_file = None
-            _record_from_payload(record, payload)
+        stats.parsed += int(parsed_now)
+        stats.cache_hits += int(record.cached)
         if record.report is None:
             stats.failed += 1
-            say(f"parse: FAILED {doc.source}/{doc.locator}: {record.error}")
+            say(f"parse {source.name}: FAILED {doc.locator}: {record.error}")
     _write_json(
-        stage_path(settings, "parse"),
+        stage_path(settings, "parse", source.name),
         {
+            "source": source.name,
             "parser_version": PARSER_VERSION,
             "finished_at": now_utc(),
             "stats": asdict(stats),
@@ -200,18 +233,50 @@ def parse_all(settings: Settings, *, log: Log | None = None) -> tuple[list[Parse
         },
     )
     say(
-        f"parse: {stats.documents} documents — {stats.parsed} parsed now, {stats.cache_hits} from cache, "
-        f"{stats.failed} failed"
+        f"parse {source.name}: {stats.documents} documents — {stats.parsed} parsed now, "
+        f"{stats.cache_hits} from cache, {stats.failed} failed"
     )
     return records, stats
 
 
-def load_parse_records(settings: Settings) -> list[ParseRecord]:
-    """The parse stage's last result, with each ParsedReport loaded from the cache."""
-    state = _read_json(stage_path(settings, "parse"), "parse")
+def parse_all(settings: Settings, *, log: Log | None = None) -> tuple[list[ParseRecord], ParseStats]:
+    """`parse_source` for every configured source in turn; all records and the summed counts."""
     records: list[ParseRecord] = []
-    for entry in state["documents"]:
-        record = ParseRecord(
+    total = ParseStats()
+    for source in settings.sources:
+        source_records, stats = parse_source(settings, source, log=log)
+        records += source_records
+        for name in ("documents", "parsed", "cache_hits", "failed"):
+            setattr(total, name, getattr(total, name) + getattr(stats, name))
+        total.by_source.update(stats.by_source)
+    return records, total
+
+
+def _parse_states(settings: Settings) -> tuple[dict[str, Any], list[str]]:
+    """(the parse stage file of each configured source that has one, the sources that have none)."""
+    states, missing = {}, []
+    for source in settings.sources:
+        try:
+            states[source.name] = json.loads(fs.read_text(stage_path(settings, "parse", source.name)))
+        except FileNotFoundError:
+            missing.append(source.name)
+    return states, missing
+
+
+def load_parse_records(settings: Settings, *, log: Log | None = None) -> list[ParseRecord]:
+    """The parse stage's last result of every configured source, with each ParsedReport loaded from
+    the cache. A source never parsed (its scrape has always failed) contributes nothing (`log` says
+    so); when no source has been parsed at all, FileNotFoundError says to run the parse stage."""
+    states, missing = _parse_states(settings)
+    if settings.sources and not states:
+        raise FileNotFoundError(
+            f"{stage_path(settings, 'parse', settings.sources[0].name)} does not exist: "
+            "run the 'parse' stage first"
+        )
+    if missing and log is not None:
+        log(f"validate: no parse result for {', '.join(missing)} (never scraped successfully)")
+    records = [
+        ParseRecord(
             doc=RawDocument(**entry["doc"]),
             region=entry["region"],
             error=entry["error"],
@@ -219,13 +284,17 @@ def load_parse_records(settings: Settings) -> list[ParseRecord]:
             cached=entry["cached"],
             parser_version=entry["parser_version"],
         )
-        if record.cache_file:
-            payload = _load_cache(settings.data_dir / record.cache_file)
-            if payload is None:
-                record.error = "parse cache entry missing: re-run the parse stage"
-            else:
-                _record_from_payload(record, payload)
-        records.append(record)
+        for state in states.values()
+        for entry in state["documents"]
+    ]
+    with_cache = [r for r in records if r.cache_file]
+    payloads = fs.read_many([settings.data_dir / r.cache_file for r in with_cache])
+    for record, data in zip(with_cache, payloads, strict=True):
+        payload = _cache_payload(data)
+        if payload is None:
+            record.error = "parse cache entry missing: re-run the parse stage"
+        else:
+            _record_from_payload(record, payload)
     return records
 
 
@@ -292,7 +361,7 @@ def validate_all(settings: Settings, *, log: Log | None = None) -> list[Staged]:
     (the parser's, then the cross-report ones); persist them for the tables."""
     say = log or _quiet
     staged: list[Staged] = []
-    for record in load_parse_records(settings):
+    for record in load_parse_records(settings, log=say):
         status, error = _status(record)
         findings = list(record.report.findings) if record.report is not None else []
         staged.append(

@@ -1,7 +1,8 @@
 """Content-addressed raw store and its manifest: every output row traces to the exact bytes parsed.
 
 Bytes live once under `raw/objects/<sha[:2]>/<sha>` whatever their name or origin (names from
-servers are never used as paths). The manifest (`raw/manifest.json`) records, per document
+servers are never used as paths). Every file goes through `pipeline.fs`: the data dir may be a local
+folder or object storage, and every write is atomic. The manifest (`raw/manifest.json`) records, per document
 (report_id), where it came from, what was fetched last and how: the scrape stage's output and the
 parse stage's input. One manifest file per source (`raw/manifests/<source>.json`), so sources
 can be scraped in parallel processes without sharing a file.
@@ -11,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+
+from pipeline import fs
+from pipeline.fs import DataPath
 
 FORMATS = ("docx", "doc", "html", "txt", "pdf", "wps")
 
@@ -59,19 +60,9 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def atomic_write_bytes(path: DataPath, data: bytes) -> None:
+    """Readers never see half a file: a temporary file and a rename locally, one PUT on object storage."""
+    fs.write_bytes(path, data)
 
 
 @dataclass(slots=True)
@@ -100,50 +91,52 @@ class RawDocument:
 class RawStore:
     """Bytes by SHA-256 under `root/objects`, written atomically and only once."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: DataPath) -> None:
         self.root = root
         self.objects = root / "objects"
 
-    def path(self, sha256: str) -> Path:
+    def path(self, sha256: str) -> DataPath:
         return self.objects / sha256[:2] / sha256
 
     def has(self, sha256: str) -> bool:
-        return self.path(sha256).exists()
+        return fs.exists(self.path(sha256))
 
     def put(self, data: bytes) -> tuple[str, bool]:
         """Store bytes; returns (sha256, whether they were new)."""
         sha = hashlib.sha256(data).hexdigest()
         target = self.path(sha)
-        if target.exists():
+        if fs.exists(target):
             return sha, False
-        atomic_write_bytes(target, data)
+        fs.write_bytes(target, data)
         return sha, True
 
     def get(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+        return fs.read_bytes(self.path(sha256))
 
 
-def manifest_path(raw_dir: Path, source: str) -> Path:
+def manifest_path(raw_dir: DataPath, source: str) -> DataPath:
     return raw_dir / "manifests" / f"{source}.json"
 
 
 class Manifest:
     """One source's manifest: RawDocuments by report_id, saved atomically as sorted JSON."""
 
-    def __init__(self, path: Path, entries: dict[str, RawDocument] | None = None) -> None:
+    def __init__(self, path: DataPath, entries: dict[str, RawDocument] | None = None) -> None:
         self.path = path
         self.entries: dict[str, RawDocument] = entries or {}
 
     @classmethod
-    def load(cls, path: Path) -> Manifest:
-        if not path.exists():
+    def load(cls, path: DataPath) -> Manifest:
+        try:
+            text = fs.read_text(path)
+        except FileNotFoundError:
             return cls(path)
-        rows = json.loads(path.read_text(encoding="utf-8"))
+        rows = json.loads(text)
         return cls(path, {r["report_id"]: RawDocument(**r) for r in rows})
 
     def save(self) -> None:
         rows = [asdict(self.entries[k]) for k in sorted(self.entries)]
-        atomic_write_bytes(self.path, json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8"))
+        fs.write_bytes(self.path, json.dumps(rows, ensure_ascii=False, indent=1).encode("utf-8"))
 
     def upsert(self, doc: RawDocument) -> None:
         self.entries[doc.report_id] = doc

@@ -13,8 +13,6 @@ parsed document.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +22,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline import fs
 from pipeline import template as T
+from pipeline.fs import DataPath
 from pipeline.report import Cell
 from pipeline.stages import STATUS_OK, Staged
 
@@ -457,20 +457,11 @@ def to_arrow(name: str, df: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(df[tdef.names], schema=tdef.schema, preserve_index=False)
 
 
-def write_table(name: str, df: pd.DataFrame, path: Path) -> Path:
-    """Write atomically: a temporary file in the same folder, then os.replace. Readers never see half a file."""
+def write_table(name: str, df: pd.DataFrame, path: DataPath) -> DataPath:
+    """Write atomically (`pipeline.fs.atomic_write`): locally a temporary file in the same folder, then
+    os.replace; on object storage one PUT. Readers never see half a file, even if the run is killed."""
     table = to_arrow(name, df)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fs.atomic_write(path, lambda target: pq.write_table(table, target))
     return path
 
 

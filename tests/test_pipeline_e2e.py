@@ -1,4 +1,5 @@
-"""The whole asset graph, materialized in-process on a temporary data dir over a small real corpus."""
+"""The whole asset graph, materialized in-process on a temporary data dir over a small real corpus:
+every source partition of scrape and parse, then validate and the tables (assets.launch)."""
 
 import hashlib
 import json
@@ -10,9 +11,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from assets.definitions import ALL_ASSETS, ALL_CHECKS, defs
+from assets.definitions import ALL_CHECKS, build_assets, defs, source_partitions
+from assets.launch import Launch, launch
 from assets.resources import XxgkConfig
 from pipeline import PARSER_VERSION
+from pipeline.config import load_settings
 from pipeline.store import report_id_for
 from pipeline.tables import TABLE_NAMES, TABLES
 from tests.conftest import FIXTURES, PINGTAN, SEED_NAME, make_corpus
@@ -57,18 +60,16 @@ TRUTH = {
 assert len(PINGTAN) == 4
 
 
-def materialize(sources, data_dir, selection=None) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
-        resources={"xxgk": XxgkConfig(sources_file=str(sources), data_dir=str(data_dir))},
-        instance=dg.DagsterInstance.ephemeral(),
-        selection=selection,
-    )
+def materialize(sources, data_dir) -> Launch:
+    return launch(load_settings(sources, data_dir))
 
 
-def metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict:
-    event = result.asset_materializations_for_node(asset)[-1]
-    return {k: getattr(v, "value", v) for k, v in event.metadata.items()}
+def metadata(result: Launch, asset: str) -> dict:
+    """The asset's metadata; for a partitioned asset, numbers added up over its partitions."""
+    rows = result.metadata(asset)
+    if len(rows) == 1:
+        return rows[0]
+    return {k: sum(r[k] for r in rows) for k in rows[0] if isinstance(rows[0][k], int)}
 
 
 def read_tables(data_dir) -> dict[str, pd.DataFrame]:
@@ -178,11 +179,26 @@ def test_applications_rows_follow_the_template(tables):
 
 
 def test_a_failing_source_is_recorded_and_does_not_stop_the_others(run):
-    scrape = metadata(run["result"], "scrape")
-    assert (scrape["sources"], scrape["sources_failed"], scrape["failed_sources"]) == (4, 1, "missing")
+    result = run["result"]
+    assert sorted(m["source"] for m in result.metadata("scrape")) == [
+        "broken_identity",
+        "jugezhuang",
+        "pingtan_local",
+    ]
+    assert sorted(m["source"] for m in result.metadata("parse")) == [
+        "broken_identity",
+        "jugezhuang",
+        "pingtan_local",
+    ]
+    assert list(result.source_failures()) == ["missing"]  # its partition failed, the others were not blocked
+    failure = result.source_failures()["missing"]
+    assert failure["ok"] is False and "does not exist" in failure["error"] and failure["kind"] == "path"
+    assert [(f.step, f.source_failed) for f in result.failures()] == [("scrape[missing]", True)]
+    assert result.success  # a source that fails is a recorded finding, not a failed run
     status = json.loads((run["data_dir"] / "raw" / "status" / "missing.json").read_text(encoding="utf-8"))
     assert status["ok"] is False and "does not exist" in status["error"]
-    assert scrape["documents"] == 7
+    assert metadata(result, "scrape")["documents"] == 7
+    assert "| missing | path |" in metadata(result, "validate")["sources"]  # the per-source run summary
 
 
 def test_table_assets_report_rows_schema_and_preview(run, tables):
@@ -267,7 +283,7 @@ def test_a_broken_identity_is_a_finding_and_a_warning_check(run, tables):
     assert reports.loc[BROKEN_IDENTITY_ID, "checks_failed"] == 1
     assert BROKEN_IDENTITY_ID in set(tables["review_litigation"]["report_id"])  # still written
 
-    evaluations = {e.check_name: e for e in run["result"].get_asset_check_evaluations()}
+    evaluations = {e.check_name: e for e in run["result"].check_evaluations()}
     assert set(evaluations) == {"identity_t3_a", "identity_t3_b", "identity_t3_c", "identity_t4"}
     t4_check = evaluations["identity_t4"]
     assert not t4_check.passed and t4_check.severity == dg.AssetCheckSeverity.WARN
@@ -290,10 +306,30 @@ def test_second_run_parses_nothing_and_leaves_identical_tables(run, tables):
         pd.testing.assert_frame_equal(df, tables[name], check_exact=True, obj=name)
 
 
+def test_a_run_from_scratch_elsewhere_gives_the_same_tables(tables, tmp_path):
+    """The same inputs in another folder, a new data dir: the same tables, report_ids included.
+    Only `reports.fetched_at` (when the bytes were fetched) may differ."""
+    sources = make_corpus(tmp_path / "elsewhere")
+    data = tmp_path / "data"
+    assert materialize(sources, data).success
+    for name, df in read_tables(data).items():
+        expected = tables[name]
+        if name == "reports":
+            assert df["fetched_at"].notna().all()
+            df, expected = df.drop(columns="fetched_at"), expected.drop(columns="fetched_at")
+        pd.testing.assert_frame_equal(df, expected, check_exact=True, obj=name)
+
+
 def test_any_table_asset_can_be_materialized_alone(run, tables):
     path = run["data_dir"] / "warehouse" / "applications.parquet"
     path.unlink()
-    alone = materialize(run["sources"], run["data_dir"], selection=["applications"])
+    settings = load_settings(run["sources"], run["data_dir"])
+    alone = dg.materialize(
+        [*build_assets(source_partitions(settings)), *ALL_CHECKS],
+        resources={"xxgk": XxgkConfig(sources_file=str(run["sources"]), data_dir=str(run["data_dir"]))},
+        instance=dg.DagsterInstance.ephemeral(),
+        selection=["applications"],
+    )
     assert alone.success
     assert [e.asset_key for e in alone.get_asset_materialization_events()] == [dg.AssetKey("applications")]
     pd.testing.assert_frame_equal(pd.read_parquet(path), tables["applications"])
@@ -304,8 +340,11 @@ def test_definitions_load_with_resources_from_the_environment(monkeypatch, tmp_p
     monkeypatch.setenv("XXGK_DATA_DIR", str(tmp_path / "elsewhere"))
     settings = XxgkConfig().settings()
     assert settings.data_dir == tmp_path / "elsewhere"
-    assert [s.name for s in settings.sources] == ["jugezhuang", "pingtan_local", "broken_identity", "missing"]
-    assert defs.resolve_implicit_global_asset_job_def() is not None
+    names = ["jugezhuang", "pingtan_local", "broken_identity", "missing"]
+    assert [s.name for s in settings.sources] == names
+    loaded = defs()  # workspace.yaml's `defs`: built when Dagster loads it, from the environment
+    assert loaded.resolve_implicit_global_asset_job_def() is not None
+    assert loaded.resolve_job_def("xxgk_sources").partitions_def.get_partition_keys() == names
 
 
 def test_two_documents_of_one_report_one_is_canonical(tmp_path):
