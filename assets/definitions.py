@@ -14,9 +14,13 @@ code location (the UI's "Reload", or restart `dagster dev` / the code server) â€
 code change. Partition by source, never by document (PITFALLS.md): tens of sources, not tens of
 thousands of documents.
 
-Executor: multiprocess (each step of a launched run in its own process). `python -m pipeline run`
-always runs in-process.
+Executor: `XXGK_EXECUTOR` = `multiprocess` (default: each step in its own process on this machine) or
+`celery` (steps on Celery workers, `deploy/`; needs `pip install xxgk[cluster]`, a persistent instance
+with Postgres storage and a shared data dir such as `s3://â€¦`). `python -m pipeline run` always runs
+in-process, whatever this says.
 """
+
+import os
 
 import dagster as dg
 
@@ -31,7 +35,11 @@ from pipeline.config import Settings, load_settings
 
 SOURCES_JOB = "xxgk_sources"
 TABLES_JOB = "xxgk_tables"
-STAGE_TAG = "xxgk/stage"  # sources | tables: for the run queue's tag concurrency limits
+EXECUTOR_ENV = "XXGK_EXECUTOR"
+#: Celery broker and result backend of the `celery` executor (the same as deploy/celery.yaml).
+CELERY_BROKER_ENV = "XXGK_CELERY_BROKER"
+CELERY_BACKEND_ENV = "XXGK_CELERY_BACKEND"
+STAGE_TAG = "xxgk/stage"  # sources | tables: for the run queue's tag concurrency limits (deploy/dagster.yaml)
 
 PARTITIONED = ("scrape", "parse")
 UNPARTITIONED = ("validate", *TABLE_ASSETS)
@@ -56,8 +64,22 @@ def build_assets(
 
 
 def executor_from_env() -> dg.ExecutorDefinition:
-    """The executor of launched runs: multiprocess."""
-    return dg.multiprocess_executor
+    """The executor named by XXGK_EXECUTOR: multiprocess (default) or celery."""
+    name = os.environ.get(EXECUTOR_ENV, "").strip().lower() or "multiprocess"
+    if name == "multiprocess":
+        return dg.multiprocess_executor
+    if name == "celery":
+        try:
+            from dagster_celery import celery_executor
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ImportError(
+                f"{EXECUTOR_ENV}=celery needs dagster-celery: pip install 'xxgk[cluster]'"
+            ) from exc
+        return celery_executor.configured(
+            {"broker": {"env": CELERY_BROKER_ENV}, "backend": {"env": CELERY_BACKEND_ENV}},
+            name="celery",
+        )
+    raise ValueError(f"{EXECUTOR_ENV}={name!r}: expected 'multiprocess' or 'celery'")
 
 
 def build_definitions(
@@ -101,5 +123,5 @@ def build_definitions(
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    """What `workspace.yaml` loads: the graph on XXGK_SOURCES / XXGK_DATA_DIR."""
+    """What `workspace.yaml` loads: the graph on XXGK_SOURCES / XXGK_DATA_DIR, executor from XXGK_EXECUTOR."""
     return build_definitions()

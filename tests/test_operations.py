@@ -1,6 +1,8 @@
 """Operations: partitions by source, retries, the nightly schedule and its sensor, parallel source runs,
-a run killed while writing."""
+the cluster configuration (deploy/), a run killed while writing."""
 
+import importlib
+import os
 import signal
 import subprocess
 import sys
@@ -13,6 +15,7 @@ import dagster as dg
 import httpx
 import pandas as pd
 import pytest
+import yaml
 
 import pipeline.scrape
 from assets.definitions import SOURCES_JOB, TABLES_JOB, build_definitions
@@ -216,6 +219,99 @@ def test_a_nightly_tick_runs_every_source_then_the_tables_once(corpus, tmp_path)
         "identity_t3_a", "identity_t3_b", "identity_t3_c", "identity_t4"
     }  # fmt: skip
     assert len(pd.read_parquet(tmp_path / "data" / "warehouse" / "reports.parquet")) == 7
+
+
+# ------------------------------------------------------------------------------------------- cluster
+
+PG_ENV = {
+    "DAGSTER_PG_HOST": "db.internal",
+    "DAGSTER_PG_PORT": "5432",
+    "DAGSTER_PG_USER": "dagster",
+    "DAGSTER_PG_PASSWORD": "secret",
+    "DAGSTER_PG_DB": "dagster",
+}
+CELERY_ENV = {"XXGK_CELERY_BROKER": "redis://broker:6379/0", "XXGK_CELERY_BACKEND": "redis://broker:6379/1"}
+
+
+def _configured(data) -> dict:
+    """A configurable class's config (dagster.yaml section), checked against the class's own schema."""
+    from dagster._config import process_config
+
+    klass = getattr(importlib.import_module(data.module_name), data.class_name)
+    result = process_config(klass.config_type(), yaml.safe_load(data.config_yaml) or {})
+    assert result.success, result.errors
+    return result.value
+
+
+def test_deploy_dagster_yaml_is_a_valid_instance_with_postgres_storage(monkeypatch):
+    """Parsed and checked by Dagster's own instance schema and each class's config schema; no database."""
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._core.instance.ref import InstanceRef
+
+    for key, value in PG_ENV.items():
+        monkeypatch.setenv(key, value)
+    dagster_instance_config(str(ROOT / "deploy"))  # raises on an unknown or mistyped key
+    ref = InstanceRef.from_dir(str(ROOT / "deploy"))
+    assert (ref.storage_data.module_name, ref.storage_data.class_name) == (
+        "dagster_postgres",
+        "DagsterPostgresStorage",
+    )
+    storage = _configured(ref.storage_data)["postgres_db"]
+    assert (storage["hostname"], storage["port"], storage["db_name"]) == ("db.internal", 5432, "dagster")
+    for data in (ref.run_storage_data, ref.event_storage_data, ref.schedule_storage_data):
+        assert data.module_name == "dagster_postgres"
+        _configured(data)
+    queue = _configured(ref.run_coordinator_data)
+    assert ref.run_coordinator_data.class_name == "QueuedRunCoordinator"
+    assert {"key": "xxgk/stage", "value": "tables", "limit": 1} in queue["tag_concurrency_limits"]
+
+    monkeypatch.delenv("DAGSTER_PG_PASSWORD")
+    from dagster._config import process_config
+
+    klass = importlib.import_module("dagster_postgres").DagsterPostgresStorage
+    assert not process_config(klass.config_type(), yaml.safe_load(ref.storage_data.config_yaml)).success
+
+
+def test_the_celery_executor_is_selected_by_the_environment_and_its_config_resolves(
+    corpus, tmp_path, monkeypatch
+):
+    for key, value in CELERY_ENV.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XXGK_EXECUTOR", "celery")
+    defs = build_definitions(load_settings(corpus, tmp_path / "data"))
+    for name in (SOURCES_JOB, TABLES_JOB):
+        job = defs.resolve_job_def(name)
+        assert job.executor_def.name == "celery"
+        execution = dg.validate_run_config(job, {})["execution"]["celery"]  # no broker contacted
+        assert (execution["broker"], execution["backend"]) == tuple(CELERY_ENV.values())
+
+    # What `dagster-celery worker start -y deploy/celery.yaml` does before starting Celery: validate the
+    # file, resolve the environment, write the worker's Celery settings module under DAGSTER_HOME.
+    from dagster_celery.cli import get_config_dir
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    settings = Path(get_config_dir(str(ROOT / "deploy" / "celery.yaml"))) / "dagster_celery_config.py"
+    text = settings.read_text(encoding="utf-8")
+    assert f"broker_url = '{CELERY_ENV['XXGK_CELERY_BROKER']}'" in text
+    assert f"result_backend = '{CELERY_ENV['XXGK_CELERY_BACKEND']}'" in text
+
+    monkeypatch.setenv("XXGK_EXECUTOR", "spark")
+    with pytest.raises(ValueError, match="XXGK_EXECUTOR"):
+        build_definitions(load_settings(corpus, tmp_path / "data"))
+
+
+def test_dagster_definitions_validate_with_the_celery_executor(tmp_path):
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path), "XXGK_EXECUTOR": "celery", **CELERY_ENV},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Validation successful" in done.stderr + done.stdout
 
 
 # ------------------------------------------------------------------------------------------- crash safety
