@@ -16,8 +16,8 @@ from pipeline.scrape import COUNT_KEYS, SourceResult, scrape_source
 #: Metadata key marking a failure as "this source failed" (recorded, as opposed to a broken step).
 SOURCE_FAILED = "xxgk/source_failed"
 
-#: Network step: up to 3 more tries, 2 min then 4, 8 (exponential), each ±50 % (jitter) so that
-#: retries of many sources do not hit their sites in step.
+#: Network step: up to 3 more tries, after (2^n − 1) × 2 min — 2, 6, 14 min (exponential) — each
+#: ± 2 min at random (jitter), so that retries of many sources do not hit their sites in step.
 SCRAPE_RETRY = dg.RetryPolicy(
     max_retries=3, delay=120, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )

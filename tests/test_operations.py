@@ -1,5 +1,5 @@
 """Operations: partitions by source, retries, the nightly schedule and its sensor, parallel source runs,
-the cluster configuration (deploy/), a run killed while writing."""
+the cluster configuration (deploy/), a run killed while writing, the README's Operations section."""
 
 import importlib
 import os
@@ -375,3 +375,20 @@ def test_a_run_killed_while_writing_leaves_the_previous_tables_readable(corpus, 
     assert leftovers and all(
         n.startswith(".") and n.endswith(".tmp") for n in leftovers
     )  # hidden, not tables
+
+
+# ------------------------------------------------------------------------------------------- README
+
+
+def test_readme_operations_section_covers_schedule_monitor_partitions_and_scale():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "## Operations" in readme
+    section = readme.split("## Operations", 1)[1].split("\n## ", 1)[0]
+    for needle in (
+        CRON_ENV, "dagster-daemon", "Asia/Shanghai", SCHEDULE_NAME, SENSOR_NAME, SOURCES_JOB, TABLES_JOB,
+        "--partition", "backfill", "XXGK_EXECUTOR", "XXGK_CELERY_BROKER", "DAGSTER_PG_HOST",
+        "deploy/dagster.yaml", "deploy/celery.yaml", "s3://", "FSSPEC_S3_ENDPOINT_URL", "xxgk[cluster]",
+    ):  # fmt: skip
+        assert needle in section, needle
+    for path in ("deploy/dagster.yaml", "deploy/celery.yaml"):
+        assert (ROOT / path).exists()
