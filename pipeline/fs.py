@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -89,6 +90,26 @@ def _read_or_none(path: DataPath) -> bytes | None:
         return read_bytes(path)
     except FileNotFoundError:
         return None
+
+
+def exists_many(paths: list[DataPath]) -> list[bool]:
+    """Whether each file exists. On object storage one listing under the paths' common prefix
+    (paginated, about a thousand keys per request) instead of one request per file."""
+    remote = [p for p in paths if not is_local(p)]
+    if not remote:
+        return [os.path.exists(p) for p in paths]
+    filesystem = remote[0].fs
+    if len(remote) != len(paths) or any(p.fs is not filesystem for p in remote):
+        return [exists(p) for p in paths]
+    keys = [filesystem._strip_protocol(p.path) for p in remote]
+    prefix = posixpath.commonpath(keys)
+    if prefix in keys:  # one file (or the same one several times): list its folder
+        prefix = posixpath.dirname(prefix)
+    try:
+        found = {filesystem._strip_protocol(k) for k in filesystem.find(prefix)}
+    except FileNotFoundError:
+        found = set()
+    return [k in found for k in keys]
 
 
 def read_text(path: DataPath) -> str:

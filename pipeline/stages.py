@@ -14,25 +14,27 @@ Files go through `pipeline.fs` (local folder or object storage, atomic writes).
 
 Parsing is cached by (content SHA-256, PARSER_VERSION, parse inputs — format, HTTP charset, title
 hint): a nightly run parses only new bytes, a parser upgrade (version bump) re-parses everything.
-A document that cannot be parsed becomes a failed record carrying the reason: never lost, never
-fatal for the run.
+Documents are parsed in a pool of worker processes, each bounded in time and memory
+(`pipeline.workers`). A document that cannot be parsed becomes a failed record carrying the reason:
+never lost, never fatal for the run. A no-change run opens no cache entry to learn its outcome: the
+source's last parse stage result says it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipeline import PARSER_VERSION, crossreport, fs
 from pipeline.config import Settings, Source
-from pipeline.document import DocumentError
 from pipeline.fs import DataPath
-from pipeline.parse import parse_document
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Finding, ParsedReport
 from pipeline.store import Manifest, RawDocument, RawStore, manifest_path, now_utc
+from pipeline.workers import Job, Limits, parse_jobs
 
 Log = Callable[[str], None]
 
@@ -50,6 +52,9 @@ _STATUS_MESSAGES = {
 #: Findings that are reading problems, not failed checks: not counted in reports.checks_failed.
 NOT_COUNTED_AS_FAILED_CHECK = frozenset({"unreadable_cell"})
 
+PROGRESS_EVERY = 10.0  # seconds between the parse stage's progress lines
+_READ_BATCH = 256  # cache entries / raw objects read at once (concurrent requests on object storage)
+
 
 def _quiet(_msg: str) -> None:
     pass
@@ -65,6 +70,11 @@ def _write_json(path: DataPath, payload: Any) -> None:
     fs.write_bytes(path, json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
 
 
+def _batches(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _read_json(path: DataPath, stage: str) -> Any:
     try:
         return json.loads(fs.read_text(path))
@@ -77,15 +87,21 @@ def _read_json(path: DataPath, stage: str) -> Any:
 
 @dataclass(slots=True)
 class ParseRecord:
-    """One manifest document after the parse stage: a ParsedReport, or the reason there is none."""
+    """One manifest document after the parse stage: where its ParsedReport is cached, or why there is
+    none (`error`). The parse stage leaves the report in the cache; load_parse_records reads it."""
 
     doc: RawDocument
     region: str | None
-    report: ParsedReport | None = None
     error: str | None = None
     cache_file: str | None = None  # relative to the data dir
+    cache_digest: str | None = None  # SHA-256 of the cache entry's bytes
     cached: bool = False  # True when the result came from the cache (nothing parsed this run)
     parser_version: str = PARSER_VERSION
+    report: ParsedReport | None = None  # loaded by load_parse_records (the validate stage)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.cache_file is not None
 
 
 @dataclass(slots=True)
@@ -93,7 +109,7 @@ class ParseStats:
     documents: int = 0  # manifest documents of the configured sources
     parsed: int = 0  # parsed this run (cache misses)
     cache_hits: int = 0  # taken from the parse cache
-    failed: int = 0  # no ParsedReport: not fetched, broken, unsupported, parser error
+    failed: int = 0  # no ParsedReport: not fetched, broken, unsupported, parser error, limits
     by_source: dict[str, int] = field(default_factory=dict)
 
 
@@ -108,21 +124,6 @@ def cache_file_for(settings: Settings, doc: RawDocument) -> DataPath:
     return (
         settings.cache_dir / "parsed" / f"v{PARSER_VERSION}" / sha[:2] / f"{sha}-{_inputs_digest(doc)}.json"
     )
-
-
-def _parse_one(data: bytes, doc: RawDocument) -> tuple[dict, bool]:
-    """(cache payload, cacheable). Deterministic failures are cached like results: same bytes, same fate."""
-    try:
-        report = parse_document(
-            data, doc.format or "", http_charset=doc.http_charset, title_hint=doc.title_hint
-        )
-    except DocumentError as exc:
-        return {"ok": False, "error": str(exc) or type(exc).__name__}, True
-    except MemoryError:
-        return {"ok": False, "error": "parser ran out of memory"}, False
-    except Exception as exc:  # a parser bug must not lose the document nor stop the run
-        return {"ok": False, "error": f"parser error: {type(exc).__name__}: {exc}"}, True
-    return {"ok": True, "report": report.to_dict()}, True
 
 
 def _cache_payload(data: bytes | None) -> dict | None:
@@ -143,6 +144,20 @@ def _record_from_payload(record: ParseRecord, payload: dict) -> None:
         record.error = payload.get("error") or "parse failed"
 
 
+def _cache_bytes(doc: RawDocument, encoded: bytes) -> bytes:
+    """A cache entry: the parse outcome (JSON from the worker) headed by the parser version and sha —
+    `{"parser_version": …, "sha256": …, "ok": …, …}`, spliced without decoding it again."""
+    head = json.dumps({"parser_version": PARSER_VERSION, "sha256": doc.sha256}, ensure_ascii=False)
+    body = encoded.strip()
+    if body == b"{}":
+        return head.encode("utf-8")
+    return head[:-1].encode("utf-8") + b", " + body[1:]
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def source_documents(settings: Settings, source: Source) -> list[tuple[RawDocument, str | None]]:
     """The source's manifest documents, with the region the configuration gives them."""
     manifest = Manifest.load(manifest_path(settings.raw_dir, source.name))
@@ -155,63 +170,77 @@ def current_documents(settings: Settings) -> list[tuple[RawDocument, str | None]
     return [item for source in settings.sources for item in source_documents(settings, source)]
 
 
-def _parse_record(
-    settings: Settings, store: RawStore, doc: RawDocument, region: str | None, cached: dict | None
-) -> tuple[ParseRecord, bool]:
-    """One document through the parse cache: its cached result (`cached`, read beforehand), else parsed
-    now (and cached). Returns the record and whether the parser ran."""
-    record = ParseRecord(doc=doc, region=region)
-    if not doc.sha256:
-        record.error = f"not fetched: {doc.error or 'no bytes stored'}"
-        return record, False
-    path = cache_file_for(settings, doc)
-    record.cache_file = fs.relative(path, settings.data_dir)
-    payload = cached
-    if payload is not None:
-        record.cached = True
-    elif not store.has(doc.sha256):
-        record.cache_file = None
-        record.error = "raw bytes missing from the store"
-        return record, False
-    else:
-        payload, cacheable = _parse_one(store.get(doc.sha256), doc)
-        if cacheable:
-            payload = {"parser_version": PARSER_VERSION, "sha256": doc.sha256, **payload}
-            fs.write_bytes(path, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-        else:
-            record.cache_file = None
-    _record_from_payload(record, payload)
-    return record, not record.cached
+def _previous_parse(settings: Settings, source: Source) -> dict[str, dict]:
+    """The source's last parse stage result, by report_id (empty when there is none)."""
+    try:
+        state = json.loads(fs.read_text(stage_path(settings, "parse", source.name)))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {entry["doc"]["report_id"]: entry for entry in state.get("documents", [])}
 
 
 def parse_source(
-    settings: Settings, source: Source, *, log: Log | None = None
+    settings: Settings, source: Source, *, log: Log | None = None, limits: Limits | None = None
 ) -> tuple[list[ParseRecord], ParseStats]:
-    """Parse one source's manifest documents (cache first); persist the source's stage result
+    """Parse one source's manifest documents (cache first, then a bounded worker pool: `limits`,
+    default from the environment, pipeline.workers); persist the source's stage result
     (`cache/stages/parse/<source>.json`); return its records and counts."""
     say = log or _quiet
+    limits = limits or Limits.from_env()
     store = RawStore(settings.raw_dir)
-    stats = ParseStats()
-    records: list[ParseRecord] = []
     documents = source_documents(settings, source)
-    fetched = [doc for doc, _region in documents if doc.sha256]
-    cached = dict(
-        zip(
-            [doc.report_id for doc in fetched],
-            map(_cache_payload, fs.read_many([cache_file_for(settings, doc) for doc in fetched])),
-            strict=True,
-        )
-    )
-    for doc, region in documents:
-        record, parsed_now = _parse_record(settings, store, doc, region, cached.get(doc.report_id))
-        records.append(record)
+    previous = _previous_parse(settings, source)
+    records = [ParseRecord(doc=doc, region=region) for doc, region in documents]
+    fetched = [r for r in records if r.doc.sha256]
+    for r in records:
+        if not r.doc.sha256:
+            r.error = f"not fetched: {r.doc.error or 'no bytes stored'}"
+
+    # 1. Cache hits. An entry whose outcome the source's last run recorded (same file, known digest)
+    #    is not opened again; others are read to learn it.
+    paths = {id(r): cache_file_for(settings, r.doc) for r in fetched}
+    present = fs.exists_many([paths[id(r)] for r in fetched])
+    to_read: list[ParseRecord] = []
+    to_parse: list[ParseRecord] = []
+    for record, exists in zip(fetched, present, strict=True):
+        rel = fs.relative(paths[id(record)], settings.data_dir)
+        before = previous.get(record.doc.report_id)
+        if not exists:
+            to_parse.append(record)
+        elif before and before.get("cache_file") == rel and before.get("cache_digest"):
+            record.cache_file, record.cache_digest, record.cached = rel, before["cache_digest"], True
+            record.error = before.get("error")
+        else:
+            to_read.append(record)
+    for batch in _batches(to_read, _READ_BATCH):
+        for record, data in zip(batch, fs.read_many([paths[id(r)] for r in batch]), strict=True):
+            payload = _cache_payload(data)
+            if payload is None:  # damaged (or vanished): parse again
+                to_parse.append(record)
+                continue
+            record.cache_file = fs.relative(paths[id(record)], settings.data_dir)
+            record.cache_digest, record.cached = _digest(data), True
+            record.error = None if payload.get("ok") else payload.get("error") or "parse failed"
+
+    # 2. Parse the rest, once per cache entry, in the worker pool.
+    raw_present = fs.exists_many([store.path(r.doc.sha256) for r in to_parse])
+    groups: dict[str, list[ParseRecord]] = {}
+    for record, has_bytes in zip(to_parse, raw_present, strict=True):
+        if not has_bytes:
+            record.error = "raw bytes missing from the store"
+            continue
+        groups.setdefault(str(paths[id(record)]), []).append(record)
+    parsed_now = _parse_groups(settings, source, store, groups, paths, limits, say) if groups else set()
+
+    stats = ParseStats()
+    for record in records:
         stats.documents += 1
-        stats.by_source[doc.source] = stats.by_source.get(doc.source, 0) + 1
-        stats.parsed += int(parsed_now)
+        stats.by_source[record.doc.source] = stats.by_source.get(record.doc.source, 0) + 1
+        stats.parsed += int(id(record) in parsed_now)
         stats.cache_hits += int(record.cached)
-        if record.report is None:
+        if not record.ok:
             stats.failed += 1
-            say(f"parse {source.name}: FAILED {doc.locator}: {record.error}")
+            say(f"parse {source.name}: FAILED {record.doc.locator}: {record.error}")
     _write_json(
         stage_path(settings, "parse", source.name),
         {
@@ -225,6 +254,7 @@ def parse_source(
                     "region": r.region,
                     "error": r.error,
                     "cache_file": r.cache_file,
+                    "cache_digest": r.cache_digest,
                     "cached": r.cached,
                     "parser_version": r.parser_version,
                 }
@@ -237,6 +267,65 @@ def parse_source(
         f"{stats.cache_hits} from cache, {stats.failed} failed"
     )
     return records, stats
+
+
+def _parse_groups(
+    settings: Settings,
+    source: Source,
+    store: RawStore,
+    groups: dict[str, list[ParseRecord]],
+    paths: dict[int, DataPath],
+    limits: Limits,
+    say: Log,
+) -> set[int]:
+    """Parse one document of each group (records sharing a cache entry) and write the cache; the ids of
+    the records the parser ran for."""
+    keys = list(groups)
+    total = len(keys)
+    say(f"parse {source.name}: {total} documents to parse — {limits.describe()}")
+
+    def jobs() -> Iterator[Job]:  # bytes are read a batch at a time, as workers ask for documents
+        for batch in _batches(keys, _READ_BATCH):
+            datas = fs.read_many([store.path(groups[k][0].doc.sha256) for k in batch])
+            for key, data in zip(batch, datas, strict=True):
+                doc = groups[key][0].doc
+                if data is None:
+                    for record in groups[key]:
+                        record.error = "raw bytes missing from the store"
+                    continue
+                yield Job(key, data, doc.format or "", doc.http_charset, doc.title_hint)
+
+    start = last = time.monotonic()
+    failed, cpu, done = 0, 0.0, 0
+    parsed: set[int] = set()
+    for done, outcome in enumerate(parse_jobs(jobs(), limits), start=1):
+        cpu += outcome.cpu
+        members = groups[outcome.key]
+        first = members[0]
+        cache_file = digest = None
+        if outcome.cacheable:
+            data = _cache_bytes(first.doc, outcome.encoded)
+            path = paths[id(first)]
+            fs.write_bytes(path, data)
+            cache_file, digest = fs.relative(path, settings.data_dir), _digest(data)
+        for record in members:
+            parsed.add(id(record))
+            record.cache_file, record.cache_digest = cache_file, digest
+            record.error = None if outcome.ok else outcome.error or "parse failed"
+        failed += int(not outcome.ok)
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY and done < total:
+            last = now
+            say(
+                f"parse {source.name}: {done}/{total} parsed ({done / (now - start):.0f} documents/s), "
+                f"{failed} failed"
+            )
+    wall = time.monotonic() - start
+    say(
+        f"parse {source.name}: {done} parsed in {wall:.1f} s, {cpu:.1f} s of parser CPU time"
+        + (f" ({done / cpu:.1f} documents per CPU second)" if cpu > 0 else "")
+    )
+    return parsed
 
 
 def parse_all(settings: Settings, *, log: Log | None = None) -> tuple[list[ParseRecord], ParseStats]:

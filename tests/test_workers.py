@@ -1,5 +1,5 @@
-"""The parse worker pool (pipeline.workers): a slow document, a memory-hungry one and a worker that dies
-each fail alone with a clear reason; results with workers equal results in-process.
+"""The parse worker pool (pipeline.workers) and the parse stage on it: a slow document, a memory-hungry one
+and a worker that dies each fail alone with a clear reason; results with workers equal results in-process.
 
 Slow and memory-hungry documents are stood for by the pool's test-only hook (XXGK_PARSE_TEST_HOOKS=1:
 a worker sleeps, or allocates until its cap, when the bytes carry a marker); one real document, a large
@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.config import load_settings
+from pipeline.scrape import scrape_all
+from pipeline.stages import parse_source
 from pipeline.workers import TEST_HOOKS_ENV, Job, Limits, parse_job, parse_jobs
-from tests.conftest import PINGTAN, SEED
+from tests.conftest import PINGTAN, SEED, SEED_NAME, make_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATED = sorted((ROOT / "data" / "sample" / "generated").glob("*.docx"))
@@ -141,3 +144,53 @@ def test_a_worker_that_dies_fails_only_its_document(hooks):
     assert [(o.key, o.ok, o.error, o.cacheable) for o in got] == [
         ("stuck", False, "parse worker died on SIGKILL (killed: out of memory?)", False)
     ]
+
+
+# ---------------------------------------------------------------------------------------------- the stage
+
+
+def _corpus_settings(root: Path):
+    settings = load_settings(make_corpus(root), root / "data")
+    scrape_all(settings)
+    return settings
+
+
+def _stage(settings, limits: Limits):
+    out = {}
+    for source in settings.sources[:3]:
+        records, stats = parse_source(settings, source, limits=limits)
+        out[source.name] = (
+            [(r.doc.report_id, r.error, r.cache_file, r.cache_digest) for r in records],
+            stats,
+        )
+    return out
+
+
+def test_the_parse_stage_gives_the_same_records_and_cache_with_workers_or_without(tmp_path):
+    alone, pooled = _corpus_settings(tmp_path / "a"), _corpus_settings(tmp_path / "b")
+    one = _stage(alone, Limits(workers=1))
+    two = _stage(pooled, Limits(workers=2))
+    assert one == two
+    cache = {
+        p.relative_to(tmp_path / "a" / "data"): p.read_bytes()
+        for p in (tmp_path / "a" / "data").glob("cache/parsed/**/*.json")
+    }
+    assert len(cache) == 7
+    for rel, data in cache.items():
+        assert (tmp_path / "b" / "data" / rel).read_bytes() == data
+
+
+def test_a_slow_document_is_a_failed_record_and_is_tried_again_next_run(tmp_path, hooks):
+    settings = _corpus_settings(tmp_path)
+    folder = tmp_path / "docs" / "jugezhuang"
+    (folder / "slow.txt").write_bytes(SEED.read_bytes() + b"\nxxgk-test:sleep\n")
+    scrape_all(settings)
+    source = settings.source("jugezhuang")
+    limits = Limits(workers=2, timeout=1, memory_mb=1500)
+    records, stats = parse_source(settings, source, limits=limits)
+    by_name = {r.doc.locator: r for r in records}
+    assert (by_name["slow.txt"].error, by_name["slow.txt"].cache_file) == ("parse exceeded 1 s", None)
+    assert by_name[SEED_NAME].ok
+    assert (stats.documents, stats.parsed, stats.failed) == (3, 3, 2)  # slow.txt and the broken x.docx
+    _records, again = parse_source(settings, source, limits=limits)
+    assert (again.parsed, again.cache_hits, again.failed) == (1, 2, 2)  # only the slow one is parsed again
