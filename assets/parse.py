@@ -12,7 +12,7 @@ import dagster as dg
 from assets.resources import XxgkConfig, progress
 from pipeline import PARSER_VERSION, fs
 from pipeline.scrape import status_path
-from pipeline.stages import parse_source, validate_all, validation_counts
+from pipeline.stages import parse_source, validate_all
 
 
 def parse_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -71,17 +71,19 @@ def sources_summary(xxgk: XxgkConfig) -> str:
     kinds={"python"},
     deps=[dg.AssetDep("parse", partition_mapping=dg.AllPartitionMapping())],
     description="Decide each document's status (ok, failed, not_a_report, legacy, duplicate) and gather its "
-    "findings: the identity checks of each report and the checks across reports. Reads every source.",
+    "findings: the identity checks of each report and the checks across reports. Reads every source; writes "
+    "the staging snapshot the tables are built from.",
 )
 def validate(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
-    staged = validate_all(xxgk.settings(), log=progress(context))
-    counts = validation_counts(staged)
+    result = validate_all(xxgk.settings(), log=progress(context))
     return dg.MaterializeResult(
         metadata={
-            "documents": len(staged),
-            "findings": counts["findings"],
-            **{f"status_{k}": v for k, v in sorted(counts["status"].items())},
-            "findings_by_check": dg.MetadataValue.json(counts["checks"]),
+            "documents": result.documents,
+            "findings": result.findings,
+            **{f"status_{k}": v for k, v in sorted(result.status.items())},
+            "findings_by_check": dg.MetadataValue.json(result.checks),
+            "reused_from_last_snapshot": result.reused,
+            "read_from_parse_cache": result.loaded,
             "sources": dg.MetadataValue.md(sources_summary(xxgk)),
         }
     )

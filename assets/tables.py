@@ -1,11 +1,20 @@
-"""One asset per output table, each writing `<data-dir>/warehouse/<table>.parquet` (pipeline.tables)."""
+"""One asset per output table, each writing `<data-dir>/warehouse/<table>.parquet` (pipeline.tables) from
+the validate stage's staging snapshot (only the columns it needs)."""
 
 import dagster as dg
 
 from assets.parse import validate
 from assets.resources import XxgkConfig, progress
-from pipeline.stages import load_staged
-from pipeline.tables import TABLE_NAMES, TABLES, TableDef, build_table, write_table
+from pipeline.stages import load_snapshot
+from pipeline.tables import (
+    SNAPSHOT_COLUMNS,
+    TABLE_NAMES,
+    TABLES,
+    TableDef,
+    build_arrow,
+    to_frame,
+    write_table,
+)
 
 PREVIEW_ROWS = 10
 
@@ -37,15 +46,17 @@ def _table_asset(name: str) -> dg.AssetsDefinition:
     )
     def _table(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
         settings = xxgk.settings()
-        df = build_table(name, load_staged(settings))
-        path = write_table(name, df, settings.warehouse_dir / tdef.filename())
-        progress(context)(f"{name}: {len(df)} rows → {path}")
+        log = progress(context)
+        table = build_arrow(name, load_snapshot(settings, SNAPSHOT_COLUMNS[name], log=log))
+        path = write_table(name, table, settings.warehouse_dir / tdef.filename())
+        log(f"{name}: {table.num_rows} rows → {path}")
+        preview = to_frame(table.slice(0, PREVIEW_ROWS))
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": len(df),
+                "dagster/row_count": table.num_rows,
                 "dagster/column_schema": column_schema(tdef),
                 "path": dg.MetadataValue.path(str(path)),
-                "preview": dg.MetadataValue.md(df.head(PREVIEW_ROWS).to_markdown(index=False)),
+                "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),
             }
         )
 

@@ -7,7 +7,9 @@ alone (a Dagster asset re-materialized in the UI, a test, a script):
     cache/parsed/v<N>/<sha[:2]>/*.json parse cache: one ParsedReport (or failure) per bytes + parse inputs
     cache/stages/parse/<source>.json   parse: which documents of the source this run covered, with which
                                        cache entry (one file per source: the stage is partitioned by source)
-    cache/stages/validate.json         validate: status, error and findings per document, all sources
+    cache/stages/validate.parquet      validate: the staging snapshot (pipeline.staging) — every document,
+                                       its parsed content, status and findings — that the tables read
+    cache/stages/validate.json         validate: a summary (counts, when, from which parse results)
     warehouse/<table>.parquet          tables (pipeline.tables)
 
 Files go through `pipeline.fs` (local folder or object storage, atomic writes).
@@ -16,8 +18,9 @@ Parsing is cached by (content SHA-256, PARSER_VERSION, parse inputs — format, 
 hint): a nightly run parses only new bytes, a parser upgrade (version bump) re-parses everything.
 Documents are parsed in a pool of worker processes, each bounded in time and memory
 (`pipeline.workers`). A document that cannot be parsed becomes a failed record carrying the reason:
-never lost, never fatal for the run. A no-change run opens no cache entry to learn its outcome: the
-source's last parse stage result says it.
+never lost, never fatal for the run. A no-change run opens no cache entry: the parse stage knows
+each entry's outcome from its last run, and the validate stage takes the parsed content from its
+last snapshot.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pipeline import PARSER_VERSION, crossreport, fs
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline import PARSER_VERSION, crossreport, fs, staging
 from pipeline.config import Settings, Source
 from pipeline.fs import DataPath
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Finding, ParsedReport
@@ -66,6 +72,11 @@ def stage_path(settings: Settings, stage: str, source: str | None = None) -> Dat
     return folder / stage / f"{source}.json" if source is not None else folder / f"{stage}.json"
 
 
+def snapshot_path(settings: Settings) -> DataPath:
+    """The validate stage's staging snapshot (pipeline.staging)."""
+    return settings.cache_dir / "stages" / "validate.parquet"
+
+
 def _write_json(path: DataPath, payload: Any) -> None:
     fs.write_bytes(path, json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
 
@@ -75,20 +86,13 @@ def _batches(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _read_json(path: DataPath, stage: str) -> Any:
-    try:
-        return json.loads(fs.read_text(path))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} does not exist: run the {stage!r} stage first") from None
-
-
 # ---------------------------------------------------------------------------------------------- parse
 
 
 @dataclass(slots=True)
 class ParseRecord:
     """One manifest document after the parse stage: where its ParsedReport is cached, or why there is
-    none (`error`). The parse stage leaves the report in the cache; load_parse_records reads it."""
+    none (`error`). The report itself stays in the cache (the validate stage reads it)."""
 
     doc: RawDocument
     region: str | None
@@ -97,7 +101,6 @@ class ParseRecord:
     cache_digest: str | None = None  # SHA-256 of the cache entry's bytes
     cached: bool = False  # True when the result came from the cache (nothing parsed this run)
     parser_version: str = PARSER_VERSION
-    report: ParsedReport | None = None  # loaded by load_parse_records (the validate stage)
 
     @property
     def ok(self) -> bool:
@@ -135,13 +138,6 @@ def _cache_payload(data: bytes | None) -> dict | None:
     except ValueError:
         return None
     return payload if isinstance(payload, dict) and "ok" in payload else None
-
-
-def _record_from_payload(record: ParseRecord, payload: dict) -> None:
-    if payload.get("ok"):
-        record.report = ParsedReport.from_dict(payload["report"])
-    else:
-        record.error = payload.get("error") or "parse failed"
 
 
 def _cache_bytes(doc: RawDocument, encoded: bytes) -> bytes:
@@ -341,50 +337,29 @@ def parse_all(settings: Settings, *, log: Log | None = None) -> tuple[list[Parse
     return records, total
 
 
-def _parse_states(settings: Settings) -> tuple[dict[str, Any], list[str]]:
-    """(the parse stage file of each configured source that has one, the sources that have none)."""
-    states, missing = {}, []
+def _parse_states(settings: Settings) -> tuple[dict[str, Any], dict[str, str], list[str]]:
+    """(the parse stage file of each configured source that has one, the SHA-256 of each of those
+    files, the sources that have none)."""
+    states, digests, missing = {}, {}, []
     for source in settings.sources:
         try:
-            states[source.name] = json.loads(fs.read_text(stage_path(settings, "parse", source.name)))
+            data = fs.read_bytes(stage_path(settings, "parse", source.name))
         except FileNotFoundError:
             missing.append(source.name)
-    return states, missing
+            continue
+        states[source.name] = json.loads(data)
+        digests[source.name] = _digest(data)
+    return states, digests, missing
 
 
-def load_parse_records(settings: Settings, *, log: Log | None = None) -> list[ParseRecord]:
-    """The parse stage's last result of every configured source, with each ParsedReport loaded from
-    the cache. A source never parsed (its scrape has always failed) contributes nothing (`log` says
-    so); when no source has been parsed at all, FileNotFoundError says to run the parse stage."""
-    states, missing = _parse_states(settings)
-    if settings.sources and not states:
-        raise FileNotFoundError(
-            f"{stage_path(settings, 'parse', settings.sources[0].name)} does not exist: "
-            "run the 'parse' stage first"
-        )
-    if missing and log is not None:
-        log(f"validate: no parse result for {', '.join(missing)} (never scraped successfully)")
-    records = [
-        ParseRecord(
-            doc=RawDocument(**entry["doc"]),
-            region=entry["region"],
-            error=entry["error"],
-            cache_file=entry["cache_file"],
-            cached=entry["cached"],
-            parser_version=entry["parser_version"],
-        )
-        for state in states.values()
-        for entry in state["documents"]
-    ]
-    with_cache = [r for r in records if r.cache_file]
-    payloads = fs.read_many([settings.data_dir / r.cache_file for r in with_cache])
-    for record, data in zip(with_cache, payloads, strict=True):
-        payload = _cache_payload(data)
-        if payload is None:
-            record.error = "parse cache entry missing: re-run the parse stage"
-        else:
-            _record_from_payload(record, payload)
-    return records
+def _parse_digests(settings: Settings) -> dict[str, str]:
+    digests = {}
+    for source in settings.sources:
+        try:
+            digests[source.name] = _digest(fs.read_bytes(stage_path(settings, "parse", source.name)))
+        except FileNotFoundError:
+            continue
+    return digests
 
 
 # ---------------------------------------------------------------------------------------------- validate
@@ -411,111 +386,302 @@ class Staged:
         return sum(1 for f in self.findings if f.check not in NOT_COUNTED_AS_FAILED_CHECK)
 
 
-def _status(record: ParseRecord) -> tuple[str, str | None]:
-    if record.report is None:
-        return STATUS_FAILED, record.error or "parse failed"
-    status = _STATUS_BY_KIND.get(record.report.kind)
+@dataclass(slots=True)
+class Validation:
+    """What the validate stage decided, in numbers."""
+
+    documents: int
+    status: dict[str, int]
+    checks: dict[str, int]
+    reused: int = 0  # documents whose parsed content came from the last snapshot
+    loaded: int = 0  # documents read from the parse cache this run
+
+    @property
+    def findings(self) -> int:
+        return sum(self.checks.values())
+
+
+def _parsed_part(
+    settings: Settings, entries: list[dict], previous: pa.Table | None, say: Log
+) -> tuple[pa.Table, int, int]:
+    """The parsed columns of every entry (pipeline.staging.PARSED_FIELDS), in entry order: from the
+    previous snapshot where its cache entry is the same, else from the parse cache."""
+    reusable: dict[tuple[str, str], int] = {}
+    if previous is not None:
+        files = previous.column("cache_file").to_pylist()
+        digests = previous.column("cache_digest").to_pylist()
+        reusable = {(f, d): i for i, (f, d) in enumerate(zip(files, digests, strict=True)) if f and d}
+    take_rows, take_pos, load, rest = [], [], [], []
+    for pos, entry in enumerate(entries):
+        key = (entry.get("cache_file"), entry.get("cache_digest"))
+        if key in reusable:
+            take_rows.append(reusable[key])
+            take_pos.append(pos)
+        elif entry.get("cache_file"):
+            load.append(pos)
+        else:
+            rest.append(pos)
+    parts: list[pa.Table] = []
+    positions: list[int] = []
+    if take_rows:
+        parts.append(previous.select(staging.PARSED_FIELDS.names).take(pa.array(take_rows, pa.int64())))
+        positions += take_pos
+    for batch in _batches(load, _READ_BATCH):
+        datas = fs.read_many([settings.data_dir / entries[pos]["cache_file"] for pos in batch])
+        rows = []
+        for data in datas:
+            payload = _cache_payload(data)
+            rows.append(staging.parsed_columns(payload, "parse cache entry missing: re-run the parse stage"))
+        parts.append(staging.from_rows(rows, staging.PARSED_FIELDS))
+        positions += batch
+    if rest:
+        parts.append(
+            staging.from_rows(
+                [staging.parsed_columns(None, entries[pos]["error"] or "parse failed") for pos in rest],
+                staging.PARSED_FIELDS,
+            )
+        )
+        positions += rest
+    if not parts:
+        return staging.PARSED_FIELDS.empty_table(), 0, 0
+    table = pa.concat_tables(parts)
+    order = pc.sort_indices(pa.array(positions, pa.int64()))
+    return table.take(order), len(take_rows), len(load)
+
+
+def _status(parsed: bool, kind: str | None, parse_error: str | None) -> tuple[str, str | None]:
+    if not parsed:
+        return STATUS_FAILED, parse_error or "parse failed"
+    status = _STATUS_BY_KIND.get(kind)  # type: ignore[arg-type]
     if status is None:
-        return STATUS_FAILED, f"parser returned an unknown kind {record.report.kind!r}"
+        return STATUS_FAILED, f"parser returned an unknown kind {kind!r}"
     return status, _STATUS_MESSAGES.get(status)
 
 
-def _cross_report(staged: list[Staged]) -> None:
-    """Checks across documents (pipeline.crossreport): duplicates are marked, cross-year findings added.
+#: What pipeline.crossreport reads of a report's cells: unreadable ones (quality of duplicates),
+#: table 三 carry-over rows and table 二 现行有效 terms (cross-year). Validation builds its reports for
+#: the checks across reports from these cells only (not the thousands of cells of every report);
+#: tests/test_staging.py checks that the results are those of the whole reports.
+CROSS_REPORT_CELLS = {
+    "applications": ({"carried_over", "carried_forward"}, None),
+    "proactive_disclosure": ({"regulations", "normative_documents"}, {"in_force", "issued", "repealed"}),
+}
+
+
+def cross_report_cells_mask(cells: pa.Table) -> pa.Array:
+    mask = pc.is_valid(cells.column("unreadable"))
+    for table, (rows, columns) in CROSS_REPORT_CELLS.items():
+        part = pc.and_(
+            pc.equal(cells.column("table"), table), pc.is_in(cells.column("row_code"), pa.array(sorted(rows)))
+        )
+        if columns is not None:
+            part = pc.and_(part, pc.is_in(cells.column("column_code"), pa.array(sorted(columns))))
+        mask = pc.or_(mask, part)
+    return pc.fill_null(mask, False)
+
+
+def _cross_report(
+    table: pa.Table, status: list[str], errors: list[str | None]
+) -> tuple[list[str | None], list[list[dict]]]:
+    """Checks across documents (pipeline.crossreport) on the documents of status ok: duplicates are
+    marked (status, error updated in place), cross-year findings returned per document.
 
     Among documents reporting the same (region, agency, year), one is canonical and the others get
     status `duplicate` and `duplicate_of`; cross-year plausibility is checked on canonical reports only.
     """
-    entries = [
-        crossreport.Entry(
-            s.doc.report_id, s.region, s.report.agency, s.report.year, s.doc.fetched_at, s.report
+    n = table.num_rows
+    duplicate_of: list[str | None] = [None] * n
+    cross: list[list[dict]] = [[] for _ in range(n)]
+    ok = [i for i in range(n) if status[i] == STATUS_OK]
+    if not ok:
+        return duplicate_of, cross
+    sub = table.take(pa.array(ok, pa.int64())).select(
+        ["report_id", "region", "fetched_at", *staging.PARSED_FIELDS.names]
+    )
+    cells, parents = staging.flatten(sub, "cells")
+    mask = cross_report_cells_mask(cells)
+    kept_cells = cells.filter(mask).to_pylist()
+    kept_parents = parents.filter(mask).to_pylist()
+    by_row: list[list[dict]] = [[] for _ in ok]
+    for parent, cell in zip(kept_parents, kept_cells, strict=True):
+        by_row[parent].append(cell)
+    rows = sub.drop_columns(["cells"]).to_pylist()
+    entries = []
+    for j, row in enumerate(rows):
+        report = staging.report_of({**row, "cells": None}, by_row[j])
+        entries.append(
+            crossreport.Entry(
+                row["report_id"], row["region"], report.agency, report.year, row["fetched_at"], report
+            )
         )
-        for s in staged
-        if s.report is not None and s.status == STATUS_OK
-    ]
+    index = {row["report_id"]: ok[j] for j, row in enumerate(rows)}
     duplicates = crossreport.choose_canonical(entries)
-    by_id = {s.doc.report_id: s for s in staged}
     for report_id, canonical in duplicates.items():
-        item = by_id[report_id]
-        item.status, item.duplicate_of = STATUS_DUPLICATE, canonical
-        item.error = f"duplicate of {canonical}: another document reports the same region, agency and year"
+        i = index[report_id]
+        status[i], duplicate_of[i] = STATUS_DUPLICATE, canonical
+        errors[i] = f"duplicate of {canonical}: another document reports the same region, agency and year"
     for report_id, finding in crossreport.cross_year_findings(
         [e for e in entries if e.report_id not in duplicates]
     ):
-        by_id[report_id].findings.append(finding)
+        cross[index[report_id]].append(asdict(finding))
+    return duplicate_of, cross
 
 
-def validate_all(settings: Settings, *, log: Log | None = None) -> list[Staged]:
-    """Decide each document's status (ok, failed, not_a_report, legacy, duplicate) and gather its findings
-    (the parser's, then the cross-report ones); persist them for the tables."""
+def build_snapshot(
+    settings: Settings, states: dict[str, Any], previous: pa.Table | None = None, *, log: Log | None = None
+) -> tuple[pa.Table, Validation]:
+    """The staging snapshot of every document in the parse stage results `states` (pipeline.staging):
+    each document's status (ok, failed, not_a_report, legacy, duplicate) and findings (the parser's,
+    then the cross-report ones). Parsed content comes from `previous` where it can."""
     say = log or _quiet
-    staged: list[Staged] = []
-    for record in load_parse_records(settings, log=say):
-        status, error = _status(record)
-        findings = list(record.report.findings) if record.report is not None else []
-        staged.append(
-            Staged(record.doc, record.region, record.report, status, error, record.parser_version, findings)
+    entries = [entry for state in states.values() for entry in state["documents"]]
+    parsed, reused, loaded = _parsed_part(settings, entries, previous, say)
+    docs = staging.from_rows(
+        [
+            staging.doc_columns(
+                RawDocument(**e["doc"]),
+                e["region"],
+                e["parser_version"],
+                e["cache_file"],
+                e.get("cache_digest"),
+            )
+            for e in entries
+        ],
+        staging.DOC_FIELDS,
+    )
+    table = pa.Table.from_arrays(
+        [*docs.columns, *parsed.columns], schema=pa.schema([*staging.DOC_FIELDS, *staging.PARSED_FIELDS])
+    )
+    status, errors = [], []
+    for is_parsed, kind, parse_error in zip(
+        table.column("parsed").to_pylist(),
+        table.column("kind").to_pylist(),
+        table.column("parse_error").to_pylist(),
+        strict=True,
+    ):
+        s, e = _status(bool(is_parsed), kind, parse_error)
+        status.append(s)
+        errors.append(e)
+    duplicate_of, cross = _cross_report(table, status, errors)
+    table = pa.Table.from_arrays(
+        [
+            *table.columns,
+            pa.array(status, pa.string()),
+            pa.array(errors, pa.string()),
+            pa.array(duplicate_of, pa.string()),
+            pa.array(cross, pa.list_(staging.FINDING_TYPE)),
+        ],
+        schema=staging.SCHEMA,
+    )
+    return table, Validation(
+        documents=table.num_rows,
+        status=_value_counts(table.column("status")),
+        checks=_check_counts(table),
+        reused=reused,
+        loaded=loaded,
+    )
+
+
+def _value_counts(column: pa.ChunkedArray | pa.Array) -> dict[str, int]:
+    counts = pc.value_counts(column)
+    return {v.as_py(): c.as_py() for v, c in zip(counts.field("values"), counts.field("counts"), strict=True)}
+
+
+def _check_counts(table: pa.Table) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for column in ("report_findings", "cross_findings"):
+        findings, _ = staging.flatten(table.select([column]), column)
+        if findings.num_rows:
+            for check, n in _value_counts(findings.column("check")).items():
+                out[check] = out.get(check, 0) + n
+    return dict(sorted(out.items()))
+
+
+def _previous_snapshot(settings: Settings) -> pa.Table | None:
+    found = staging.read(
+        snapshot_path(settings), columns=["cache_file", "cache_digest", *staging.PARSED_FIELDS.names]
+    )
+    return found[0] if found is not None else None
+
+
+def _require_parse(settings: Settings, states: dict[str, Any], missing: list[str], say: Log) -> None:
+    if settings.sources and not states:
+        raise FileNotFoundError(
+            f"{stage_path(settings, 'parse', settings.sources[0].name)} does not exist: "
+            "run the 'parse' stage first"
         )
-    _cross_report(staged)
+    if missing:
+        say(f"validate: no parse result for {', '.join(missing)} (never scraped successfully)")
+
+
+def validate_all(settings: Settings, *, log: Log | None = None) -> Validation:
+    """Decide each document's status and gather its findings, over the last parse result of every
+    configured source; persist the staging snapshot for the tables (and a summary)."""
+    say = log or _quiet
+    states, digests, missing = _parse_states(settings)
+    _require_parse(settings, states, missing, say)
+    table, result = build_snapshot(settings, states, _previous_snapshot(settings), log=say)
+    staging.write(snapshot_path(settings), table, digests)
     _write_json(
         stage_path(settings, "validate"),
         {
             "finished_at": now_utc(),
-            "documents": {
-                s.doc.report_id: {
-                    "status": s.status,
-                    "error": s.error,
-                    "duplicate_of": s.duplicate_of,
-                    "findings": [asdict(f) for f in s.findings],
-                }
-                for s in staged
-            },
+            "snapshot": fs.relative(snapshot_path(settings), settings.data_dir),
+            "parse_results": digests,
+            "documents": result.documents,
+            "status": result.status,
+            "findings_by_check": result.checks,
+            "reused_from_last_snapshot": result.reused,
+            "read_from_parse_cache": result.loaded,
         },
     )
-    counts = validation_counts(staged)
     say(
         "validate: "
-        + ", ".join(f"{n} {status}" for status, n in sorted(counts["status"].items()))
-        + f"; {counts['findings']} findings"
+        + ", ".join(f"{n} {status}" for status, n in sorted(result.status.items()))
+        + f"; {result.findings} findings"
     )
-    return staged
+    return result
 
 
-def validation_counts(staged: list[Staged]) -> dict[str, Any]:
-    status: dict[str, int] = {}
-    checks: dict[str, int] = {}
-    for s in staged:
-        status[s.status] = status.get(s.status, 0) + 1
-        for f in s.findings:
-            checks[f.check] = checks.get(f.check, 0) + 1
-    return {"status": status, "checks": checks, "findings": sum(checks.values())}
+def load_snapshot(
+    settings: Settings, columns: list[str] | None = None, *, log: Log | None = None
+) -> pa.Table:
+    """What the tables are built from: the validate stage's snapshot (only `columns`, if given).
+
+    When the parse results changed since it was written (a source parsed again without validate), the
+    snapshot is brought up to date in memory, the way validate would (`log` says so); it is not
+    persisted: that is the validate stage's job."""
+    found = staging.read(snapshot_path(settings), columns=columns)
+    if found is None:
+        raise FileNotFoundError(f"{snapshot_path(settings)} does not exist: run the 'validate' stage first")
+    table, inputs = found
+    if inputs == _parse_digests(settings):
+        return table
+    if log is not None:
+        log("tables: parse results changed since the last validation: validating again in memory")
+    states, _digests, missing = _parse_states(settings)
+    _require_parse(settings, states, missing, _quiet)
+    fresh, _ = build_snapshot(settings, states, _previous_snapshot(settings))
+    return fresh.select(columns) if columns is not None else fresh
 
 
 def load_staged(settings: Settings) -> list[Staged]:
-    """What the tables are built from: the parse stage's records with the validate stage's verdicts."""
-    verdicts = _read_json(stage_path(settings, "validate"), "validate")["documents"]
-    staged: list[Staged] = []
-    for record in load_parse_records(settings):
-        verdict = verdicts.get(record.doc.report_id)
-        if verdict is None:  # parsed after the last validation: judge it the way validate would
-            status, error = _status(record)
-            findings = list(record.report.findings) if record.report is not None else []
-            duplicate_of = None
-        else:
-            status, error, duplicate_of = verdict["status"], verdict["error"], verdict["duplicate_of"]
-            findings = [Finding(**f) for f in verdict["findings"]]
-            if record.report is None and status != STATUS_FAILED:  # its cache entry vanished since
-                status, error = STATUS_FAILED, record.error
-        staged.append(
+    """The snapshot as Staged values with their ParsedReports (for inspection and small corpora; the
+    table assets read the columnar snapshot itself)."""
+    out = []
+    for row in load_snapshot(settings).to_pylist():
+        report = staging.report_of(row)
+        findings = [Finding(**f) for f in [*row["report_findings"], *row["cross_findings"]]]
+        out.append(
             Staged(
-                record.doc,
-                record.region,
-                record.report,
-                status,
-                error,
-                record.parser_version,
+                RawDocument(**json.loads(row["doc"])),
+                row["region"],
+                report,
+                row["status"],
+                row["error"],
+                row["parser_version"],
                 findings,
-                duplicate_of,
+                row["duplicate_of"],
             )
         )
-    return staged
+    return out

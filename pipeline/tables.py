@@ -13,20 +13,23 @@ parsed document.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline import fs
+from pipeline import fs, staging
 from pipeline import template as T
 from pipeline.fs import DataPath
-from pipeline.report import Cell
-from pipeline.stages import STATUS_OK, Staged
+from pipeline.stages import NOT_COUNTED_AS_FAILED_CHECK, STATUS_OK, Staged
 
 _ARROW = {
     "string": pa.string(),
@@ -224,108 +227,211 @@ TABLES: dict[str, TableDef] = {
 TABLE_NAMES = tuple(TABLES)
 
 # ------------------------------------------------------------------------------------------ builders
+#
+# Every table is built from the staging snapshot (pipeline.staging: one row per document, its cells
+# and findings as list columns), column by column with pyarrow and numpy: no Python object per cell.
+# Rows are ordered by the document's place in (region, agency, year, report_id) order — nulls last,
+# text by code point — then by the order within the document (template order, or the printed order).
 
 _ROW_ORDER = {r.code: i for i, r in enumerate(T.APPLICATION_ROWS)}
 _ROW_LABEL = {r.code: r.label for r in T.APPLICATION_ROWS}
 _PROCEEDING_ORDER = {p.code: i for i, p in enumerate(T.REVIEW_PROCEEDINGS)}
-_TABLE_ORDER = {"proactive_disclosure": 0, "applications": 1, "review_litigation": 2}
+_TABLE_ORDER = ("proactive_disclosure", "applications", "review_litigation")
 _APPLICATION_COLUMNS = tuple(c.code for c in T.APPLICATION_COLUMNS)
 _REVIEW_OUTCOMES = tuple(c.code for c in T.REVIEW_OUTCOMES)
+_INT64_LIMIT = 2.0**63
+
+#: The snapshot columns each table reads (besides the document keys).
+_KEY_COLUMNS = ["report_id", "region", "agency", "year", "parsed", "status"]
+SNAPSHOT_COLUMNS: dict[str, list[str]] = {
+    "reports": [
+        *_KEY_COLUMNS,
+        *("source", "title", "title_hint", "locator", "format", "sha256", "fetched_at", "template", "error"),
+        *("duplicate_of", "parser_version", "report_findings", "cross_findings"),
+    ],
+    "applications": [*_KEY_COLUMNS, "cells"],
+    "review_litigation": [*_KEY_COLUMNS, "cells"],
+    "proactive_disclosure": [*_KEY_COLUMNS, "cells", "table_versions", "template"],
+    "cells": [*_KEY_COLUMNS, "cells"],
+    "validation_issues": [*_KEY_COLUMNS, "report_findings", "cross_findings"],
+}
 
 
-def _int(value: float | None) -> int | None:
-    """A count as an integer; None for null or a value that is not a whole number (it stays in cells)."""
-    if value is None or value != value or not float(value).is_integer():
-        return None
-    return int(value)
+def _np(array: pa.Array | pa.ChunkedArray, fill: Any = None) -> np.ndarray:
+    if fill is not None:
+        array = pc.fill_null(array, fill)
+    return array.to_numpy(zero_copy_only=False)
 
 
-def _keys(s: Staged) -> dict[str, Any]:
-    r = s.report
+def _doc_rank(snapshot: pa.Table) -> np.ndarray:
+    """Each document's place in (region, agency, year, report_id) order, nulls last (one row per document:
+    pandas' sort, the same as `frame`)."""
+    keys = ["region", "agency", "year", "report_id"]
+    df = snapshot.select(keys).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+    order = df.sort_values(keys, na_position="last", kind="stable").index.to_numpy()
+    rank = np.empty(snapshot.num_rows, dtype=np.int64)
+    rank[order] = np.arange(snapshot.num_rows, dtype=np.int64)
+    return rank
+
+
+def _canonical(snapshot: pa.Table) -> np.ndarray:
+    """Documents whose values reach the data tables: status ok, parsed."""
+    return _np(pc.and_(pc.equal(snapshot.column("status"), STATUS_OK), snapshot.column("parsed")), False)
+
+
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """0, 1, 2, … within each run of equal values of a sorted array."""
+    n = len(groups)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    return np.arange(n, dtype=np.int64) - np.repeat(starts, np.diff(np.r_[starts, n]))
+
+
+def _keys(snapshot: pa.Table, docs: np.ndarray) -> dict[str, pa.Array]:
+    index = pa.array(docs, pa.int64())
+    return {name: snapshot.column(name).take(index) for name in ("report_id", "region", "agency", "year")}
+
+
+def _finish(name: str, columns: dict[str, Any], order: np.ndarray) -> pa.Table:
+    """The table's columns, in its schema, rows in `order`."""
+    tdef = TABLES[name]
+    arrays = []
+    for c in tdef.columns:
+        value = columns[c.name]
+        if isinstance(value, pa.ChunkedArray):
+            value = value.combine_chunks()
+        arrays.append(
+            value.cast(_ARROW[c.type]) if isinstance(value, pa.Array) else pa.array(value, _ARROW[c.type])
+        )
+    table = pa.Table.from_arrays(arrays, schema=tdef.schema)
+    return table.take(pa.array(order, pa.int64()))
+
+
+def _cells(snapshot: pa.Table, keep: np.ndarray, table: str | None = None) -> tuple[pa.Table, np.ndarray]:
+    """The cells of the documents in `keep` (and of `table`), in printed order, with their document."""
+    cells, parents = staging.flatten(snapshot, "cells")
+    parents = _np(parents).astype(np.int64)
+    mask = keep[parents] if len(parents) else np.zeros(0, dtype=bool)
+    if table is not None and len(parents):
+        mask &= _np(pc.equal(cells.column("table"), table), False)
+    return cells.filter(pa.array(mask)), parents[mask]
+
+
+def _integers(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(values as int64, valid): a count is null unless the value is a whole number."""
+    v = _np(values, np.nan).astype(np.float64)
+    valid = np.isfinite(v) & (v == np.floor(v)) & (np.abs(v) < _INT64_LIMIT)
+    return np.where(valid, v, 0).astype(np.int64), valid
+
+
+def _rows_of(snapshot: pa.Table, table: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    """Table 三 / 四 cells of canonical reports as rows: one per (document, printed row code), with its
+    first appearance, printed label and the value of each column (the last one printed wins)."""
+    cells, docs = _cells(snapshot, _canonical(snapshot), table)
+    column = _np(pc.index_in(cells.column("column_code"), pa.array(columns)), -1).astype(np.int64)
+    keep = column >= 0
+    cells, docs, column = cells.filter(pa.array(keep)), docs[keep], column[keep]
+    encoded = pc.dictionary_encode(pc.fill_null(cells.column("row_code"), "")).combine_chunks()
+    codes = encoded.dictionary.to_pylist()
+    row = _np(encoded.indices).astype(np.int64)
+    group = docs * max(1, len(codes)) + row
+    unique, first = np.unique(group, return_index=True)
+    inverse = np.searchsorted(unique, group)
+    width = len(columns)
+    cell_key = inverse * width + column
+    last_unique, last_reversed = np.unique(cell_key[::-1], return_index=True)
+    last = len(cell_key) - 1 - last_reversed
+    values, valid = _integers(cells.column("value"))
+    matrix = np.zeros((len(unique), width), dtype=np.int64)
+    present = np.zeros((len(unique), width), dtype=bool)
+    matrix[last_unique // width, last_unique % width] = values[last]
+    present[last_unique // width, last_unique % width] = valid[last]
+    # rows in (document, first appearance) order: their rank within the document
+    by_appearance = np.lexsort((first, docs[first]))
+    rank = np.empty(len(unique), dtype=np.int64)
+    rank[by_appearance] = _rank_within(docs[first][by_appearance])
     return {
-        "report_id": s.doc.report_id,
-        "region": s.region,
-        "agency": r.agency if r else None,
-        "year": r.year if r else None,
+        "docs": docs[first],
+        "first": first,
+        "rank": rank,
+        "code": [codes[i] for i in row[first]],
+        "label": cells.column("row_label").take(pa.array(first, pa.int64())).to_pylist(),
+        "values": {c: pa.array(matrix[:, i], pa.int64(), mask=~present[:, i]) for i, c in enumerate(columns)},
     }
 
 
-def _position(c: Cell) -> tuple[int, int, int]:
-    return (c.source_table, c.source_row, c.source_col)
-
-
-def _canonical(staged: Iterable[Staged]) -> Iterable[Staged]:
-    return (s for s in staged if s.status == STATUS_OK and s.report is not None)
-
-
-def _reports_rows(staged: list[Staged]) -> list[dict]:
-    rows = []
-    for s in staged:
-        r = s.report
-        rows.append(
-            {
-                **_keys(s),
-                "source": s.doc.source,
-                "title": (r.title if r and r.title else None) or s.doc.title_hint,
-                "url": s.doc.locator,
-                "format": s.doc.format,
-                "content_sha256": s.doc.sha256,
-                "fetched_at": s.doc.fetched_at,
-                "template": r.template if r else "unknown",
-                "status": s.status,
-                "error": s.error,
-                "duplicate_of": s.duplicate_of,
-                "checks_failed": s.checks_failed,
-                "parser_version": s.parser_version,
-                "_k": 0,
-            }
-        )
-    return rows
-
-
-def _applications_rows(staged: list[Staged]) -> list[dict]:
-    rows = []
-    for s in _canonical(staged):
-        by_row: dict[str, dict[str, Any]] = {}
-        printed_label: dict[str, str | None] = {}
-        for c in s.report.cells_of("applications"):
-            if c.column_code in _APPLICATION_COLUMNS:
-                by_row.setdefault(c.row_code, {})[c.column_code] = _int(c.value)
-                printed_label.setdefault(c.row_code, c.row_label)
-        extra = iter(
-            range(len(_ROW_ORDER), len(_ROW_ORDER) + len(by_row))
-        )  # non-template rows: printed order
-        for code, values in by_row.items():
-            order = _ROW_ORDER[code] if code in _ROW_ORDER else next(extra)
-            rows.append(
-                {
-                    **_keys(s),
-                    "row_code": code,
-                    "row_label": _ROW_LABEL.get(code, printed_label.get(code)),
-                    **{col: values.get(col) for col in _APPLICATION_COLUMNS},
-                    "_k": order,
-                }
+def _reports(snapshot: pa.Table) -> pa.Table:
+    n = snapshot.num_rows
+    parsed = pc.fill_null(snapshot.column("parsed"), False)
+    title = snapshot.column("title")
+    has_title = pc.fill_null(pc.and_kleene(pc.is_valid(title), pc.not_equal(title, "")), False)
+    failed_checks = np.zeros(n, dtype=np.int64)
+    for column in ("report_findings", "cross_findings"):
+        findings, parents = staging.flatten(snapshot, column)
+        if findings.num_rows:
+            counted = ~_np(
+                pc.is_in(findings.column("check"), pa.array(sorted(NOT_COUNTED_AS_FAILED_CHECK))), False
             )
-    return rows
+            failed_checks += np.bincount(_np(parents).astype(np.int64)[counted], minlength=n)
+    fetched = pd.to_datetime(pd.Series(snapshot.column("fetched_at").to_pylist(), dtype=object), utc=True)
+    columns = {
+        **_keys(snapshot, np.arange(n)),
+        "source": snapshot.column("source"),
+        "title": pc.if_else(has_title, title, snapshot.column("title_hint")),
+        "url": snapshot.column("locator"),
+        "format": snapshot.column("format"),
+        "content_sha256": snapshot.column("sha256"),
+        "fetched_at": pa.array(fetched.astype("datetime64[us, UTC]"), pa.timestamp("us", tz="UTC")),
+        "template": pc.if_else(parsed, snapshot.column("template"), "unknown"),
+        "status": snapshot.column("status"),
+        "error": snapshot.column("error"),
+        "duplicate_of": snapshot.column("duplicate_of"),
+        "checks_failed": pa.array(failed_checks, pa.int64(), mask=~_np(parsed, False)),
+        "parser_version": snapshot.column("parser_version"),
+    }
+    return _finish("reports", columns, np.argsort(_doc_rank(snapshot), kind="stable"))
 
 
-def _review_rows(staged: list[Staged]) -> list[dict]:
-    rows = []
-    for s in _canonical(staged):
-        by_row: dict[str, dict[str, Any]] = {}
-        for c in s.report.cells_of("review_litigation"):
-            if c.column_code in _REVIEW_OUTCOMES:
-                by_row.setdefault(c.row_code, {})[c.column_code] = _int(c.value)
-        for i, (code, values) in enumerate(by_row.items()):
-            rows.append(
-                {
-                    **_keys(s),
-                    "proceeding": code,
-                    **{col: values.get(col) for col in _REVIEW_OUTCOMES},
-                    "_k": _PROCEEDING_ORDER.get(code, len(_PROCEEDING_ORDER) + i),
-                }
-            )
-    return rows
+def _applications(snapshot: pa.Table) -> pa.Table:
+    rows = _rows_of(snapshot, "applications", _APPLICATION_COLUMNS)
+    unknown = np.array([code not in _ROW_ORDER for code in rows["code"]], dtype=bool)
+    # rows the template does not have come after its rows, in printed order
+    extra = np.empty(len(unknown), dtype=np.int64)
+    among_unknown = np.flatnonzero(unknown)[np.lexsort((rows["first"][unknown], rows["docs"][unknown]))]
+    extra[among_unknown] = _rank_within(rows["docs"][among_unknown])
+    order_in_report = (
+        np.array([_ROW_ORDER.get(code, -1) for code in rows["code"]], dtype=np.int64)
+        if len(unknown)
+        else np.zeros(0, dtype=np.int64)
+    )
+    order_in_report = np.where(unknown, len(_ROW_ORDER) + extra, order_in_report)
+    columns = {
+        **_keys(snapshot, rows["docs"]),
+        "row_code": rows["code"],
+        "row_label": [
+            _ROW_LABEL.get(code, label) for code, label in zip(rows["code"], rows["label"], strict=True)
+        ],
+        **rows["values"],
+    }
+    return _finish("applications", columns, np.lexsort((order_in_report, _doc_rank(snapshot)[rows["docs"]])))
+
+
+def _review(snapshot: pa.Table) -> pa.Table:
+    rows = _rows_of(snapshot, "review_litigation", _REVIEW_OUTCOMES)
+    order_in_report = np.array(
+        [
+            _PROCEEDING_ORDER.get(code, len(_PROCEEDING_ORDER) + i)
+            for code, i in zip(rows["code"], rows["rank"], strict=True)
+        ],
+        dtype=np.int64,
+    )
+    columns = {**_keys(snapshot, rows["docs"]), "proceeding": rows["code"], **rows["values"]}
+    return _finish(
+        "review_litigation",
+        columns,
+        np.lexsort((rows["first"], order_in_report, _doc_rank(snapshot)[rows["docs"]])),
+    )
 
 
 def _metric_label(code: str, version: str | None) -> str | None:
@@ -334,85 +440,121 @@ def _metric_label(code: str, version: str | None) -> str | None:
     return metric.label if metric else None
 
 
-def _proactive_rows(staged: list[Staged]) -> list[dict]:
-    rows = []
-    for s in _canonical(staged):
-        version = s.report.table_versions.get("proactive_disclosure") or s.report.template
-        cells = sorted(
-            s.report.cells_of("proactive_disclosure"), key=lambda c: (c.article_item or 99, *_position(c))
+def _proactive(snapshot: pa.Table) -> pa.Table:
+    cells, docs = _cells(snapshot, _canonical(snapshot), "proactive_disclosure")
+    templates = snapshot.column("template").to_pylist()
+    versions = [
+        json.loads(tv or "{}").get("proactive_disclosure") or template
+        for tv, template in zip(snapshot.column("table_versions").to_pylist(), templates, strict=True)
+    ]
+    codes = cells.column("column_code").to_pylist()
+    labels: dict[tuple[str, str | None], str | None] = {}
+    metric_labels = []
+    for code, doc in zip(codes, docs.tolist(), strict=True):
+        key = (code, versions[doc])
+        if key not in labels:
+            labels[key] = _metric_label(*key)
+        metric_labels.append(labels[key])
+    printed = cells.column("row_label")
+    category = [
+        (c.label if (c := T.CATEGORY_BY_CODE.get(code or "")) else None)
+        for code in cells.column("category_code").to_pylist()
+    ]
+    has_printed = pc.fill_null(pc.and_kleene(pc.is_valid(printed), pc.not_equal(printed, "")), False)
+    unit = cells.column("unit")
+    default_unit = [
+        "10k_yuan" if (m := T.METRIC_BY_CODE.get(code)) is not None and m.amount else "count"
+        for code in codes
+    ]
+    has_unit = pc.fill_null(pc.and_kleene(pc.is_valid(unit), pc.not_equal(unit, "")), False)
+    item = _np(cells.column("article_item"), 0).astype(np.int64)
+    columns = {
+        **_keys(snapshot, docs),
+        "article_item": cells.column("article_item"),
+        "category_code": cells.column("category_code"),
+        "category_label": pc.if_else(has_printed, printed, pa.array(category, pa.string())),
+        "metric_code": cells.column("column_code"),
+        "metric_label": metric_labels,
+        "value": cells.column("value"),
+        "unit": pc.if_else(has_unit, unit, pa.array(default_unit, pa.string())),
+    }
+    order = np.lexsort(
+        (
+            np.arange(len(docs)),
+            _np(cells.column("source_col"), -1),
+            _np(cells.column("source_row"), -1),
+            _np(cells.column("source_table"), -1),
+            np.where(item == 0, 99, item),
+            _doc_rank(snapshot)[docs],
         )
-        for k, c in enumerate(cells):
-            category = T.CATEGORY_BY_CODE.get(c.category_code or "")
-            metric = T.METRIC_BY_CODE.get(c.column_code)
-            unit = c.unit or ("10k_yuan" if metric is not None and metric.amount else "count")
-            rows.append(
-                {
-                    **_keys(s),
-                    "article_item": c.article_item,
-                    "category_code": c.category_code,
-                    "category_label": c.row_label or (category.label if category else None),
-                    "metric_code": c.column_code,
-                    "metric_label": _metric_label(c.column_code, version),
-                    "value": c.value,
-                    "unit": unit,
-                    "_k": k,
-                }
-            )
-    return rows
+    )
+    return _finish("proactive_disclosure", columns, order)
 
 
-def _cells_rows(staged: list[Staged]) -> list[dict]:
-    rows = []
-    for s in staged:
-        if s.report is None:
-            continue
-        cells = sorted(s.report.cells, key=lambda c: (_TABLE_ORDER.get(c.table, 9), *_position(c)))
-        for k, c in enumerate(cells):
-            rows.append(
-                {
-                    **_keys(s),
-                    "table": c.table,
-                    "row_code": c.row_code,
-                    "column_code": c.column_code,
-                    "raw_text": c.raw_text,
-                    "value": c.value,
-                    "source_table": c.source_table,
-                    "source_row": c.source_row,
-                    "source_col": c.source_col,
-                    "unreadable": c.unreadable,
-                    "_k": k,
-                }
-            )
-    return rows
+def _cells_table(snapshot: pa.Table) -> pa.Table:
+    cells, docs = _cells(snapshot, _np(snapshot.column("parsed"), False))
+    table_order = _np(pc.index_in(cells.column("table"), pa.array(_TABLE_ORDER)), 9)
+    columns = {
+        **_keys(snapshot, docs),
+        **{name: cells.column(name) for name in ("table", "row_code", "column_code", "raw_text", "value")},
+        **{name: cells.column(name) for name in ("source_table", "source_row", "source_col", "unreadable")},
+    }
+    order = np.lexsort(
+        (
+            np.arange(len(docs)),
+            _np(cells.column("source_col"), -1),
+            _np(cells.column("source_row"), -1),
+            _np(cells.column("source_table"), -1),
+            table_order,
+            _doc_rank(snapshot)[docs],
+        )
+    )
+    return _finish("cells", columns, order)
 
 
-def _issues_rows(staged: list[Staged]) -> list[dict]:
-    rows = []
-    for s in staged:
-        for k, f in enumerate(s.findings):
-            rows.append(
-                {
-                    **_keys(s),
-                    "check": f.check,
-                    "scope": f.scope,
-                    "expected": f.expected,
-                    "actual": f.actual,
-                    "severity": f.severity,
-                    "message": f.message,
-                    "_k": k,
-                }
-            )
-    return rows
+def _issues(snapshot: pa.Table) -> pa.Table:
+    """The report's own findings, then the checks across reports, per document."""
+    parts, docs, within = [], [], []
+    own = _np(pc.list_value_length(snapshot.column("report_findings")), 0).astype(np.int64)
+    for column, offset in (("report_findings", 0), ("cross_findings", 1)):
+        findings, parents = staging.flatten(snapshot, column)
+        parents = _np(parents).astype(np.int64)
+        parts.append(findings)
+        docs.append(parents)
+        within.append(_rank_within(parents) + (own[parents] if offset else 0))
+    findings = pa.concat_tables(parts)
+    docs_all, within_all = np.concatenate(docs), np.concatenate(within)
+    columns = {**_keys(snapshot, docs_all), **{c: findings.column(c) for c in findings.column_names}}
+    return _finish("validation_issues", columns, np.lexsort((within_all, _doc_rank(snapshot)[docs_all])))
 
 
-_BUILDERS: dict[str, Callable[[list[Staged]], list[dict]]] = {
-    "reports": _reports_rows,
-    "applications": _applications_rows,
-    "review_litigation": _review_rows,
-    "proactive_disclosure": _proactive_rows,
-    "cells": _cells_rows,
-    "validation_issues": _issues_rows,
+_BUILDERS: dict[str, Callable[[pa.Table], pa.Table]] = {
+    "reports": _reports,
+    "applications": _applications,
+    "review_litigation": _review,
+    "proactive_disclosure": _proactive,
+    "cells": _cells_table,
+    "validation_issues": _issues,
 }
+
+
+def build_arrow(name: str, snapshot: pa.Table) -> pa.Table:
+    """The table `name` from a staging snapshot (it needs the columns SNAPSHOT_COLUMNS[name])."""
+    return _BUILDERS[name](snapshot)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of the warehouse as a DataFrame: nullable Int64 for counts, as `frame` makes them."""
+    return table.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+
+def build_table(name: str, staged: list[Staged]) -> pd.DataFrame:
+    return to_frame(build_arrow(name, staging.from_staged(staged)))
+
+
+def build_tables(staged: list[Staged]) -> dict[str, pd.DataFrame]:
+    snapshot = staging.from_staged(staged)
+    return {name: to_frame(build_arrow(name, snapshot)) for name in TABLE_NAMES}
 
 
 def _series(values: list[Any], kind: str) -> pd.Series:
@@ -428,7 +570,7 @@ def _series(values: list[Any], kind: str) -> pd.Series:
 
 
 def frame(name: str, rows: list[dict]) -> pd.DataFrame:
-    """Rows → a DataFrame with exactly the table's columns, dtypes and row order."""
+    """Rows (dicts) → a DataFrame with exactly the table's columns, dtypes and row order."""
     tdef = TABLES[name]
     data = {c.name: _series([r.get(c.name) for r in rows], c.type) for c in tdef.columns}
     data["_k"] = pd.Series([r.get("_k", 0) for r in rows], dtype="int64")
@@ -437,27 +579,31 @@ def frame(name: str, rows: list[dict]) -> pd.DataFrame:
     return df.drop(columns="_k").reset_index(drop=True)
 
 
-def build_table(name: str, staged: list[Staged]) -> pd.DataFrame:
-    return frame(name, _BUILDERS[name](staged))
-
-
-def build_tables(staged: list[Staged]) -> dict[str, pd.DataFrame]:
-    return {name: build_table(name, staged) for name in TABLE_NAMES}
-
-
 # ------------------------------------------------------------------------------------------ writing
 
 
-def to_arrow(name: str, df: pd.DataFrame) -> pa.Table:
-    """The DataFrame under the table's schema, exactly; raises if a column is missing or mistyped."""
+def to_arrow(name: str, df: pd.DataFrame | pa.Table) -> pa.Table:
+    """The data under the table's schema, exactly; raises if a column is missing or mistyped."""
     tdef = TABLES[name]
-    missing = [c for c in tdef.names if c not in df.columns]
+    names = df.column_names if isinstance(df, pa.Table) else list(df.columns)
+    missing = [c for c in tdef.names if c not in names]
     if missing:
         raise ValueError(f"table {name}: missing columns {missing}")
+    if isinstance(df, pa.Table):
+        return df.select(tdef.names).cast(tdef.schema).replace_schema_metadata(_schema_metadata(name))
     return pa.Table.from_pandas(df[tdef.names], schema=tdef.schema, preserve_index=False)
 
 
-def write_table(name: str, df: pd.DataFrame, path: DataPath) -> DataPath:
+@functools.cache
+def _schema_metadata(name: str) -> dict[bytes, bytes]:
+    """The schema metadata a DataFrame of the table writes (description, and pandas' own: so that
+    `pd.read_parquet` gives Int64 counts whichever way the table was built)."""
+    return pa.Table.from_pandas(
+        frame(name, []), schema=TABLES[name].schema, preserve_index=False
+    ).schema.metadata
+
+
+def write_table(name: str, df: pd.DataFrame | pa.Table, path: DataPath) -> DataPath:
     """Write atomically (`pipeline.fs.atomic_write`): locally a temporary file in the same folder, then
     os.replace; on object storage one PUT. Readers never see half a file, even if the run is killed."""
     table = to_arrow(name, df)

@@ -302,6 +302,8 @@ def test_second_run_parses_nothing_and_leaves_identical_tables(run, tables):
     scrape, parse = metadata(again, "scrape"), metadata(again, "parse")
     assert (scrape["fetched"], scrape["not_modified"]) == (0, 7)
     assert (parse["parsed"], parse["cache_hits"], parse["documents"]) == (0, 7, 7)  # x.docx: a cached failure
+    validate = metadata(again, "validate")  # the staging snapshot is reused: no parse cache entry is read
+    assert (validate["reused_from_last_snapshot"], validate["read_from_parse_cache"]) == (7, 0)
     for name, df in read_tables(run["data_dir"]).items():
         pd.testing.assert_frame_equal(df, tables[name], check_exact=True, obj=name)
 
