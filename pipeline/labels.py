@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_WHITESPACE = re.compile(r"\s+")
+_WHITESPACE = re.compile(r"[\s\u200b\ufeff]+")  # zero-width space and BOM too, as values.py has them
 _ENUM_PUNCT = str.maketrans({"、": ".", "，": ".", ",": ".", "．": ".", "。": ".", "：": ":", "﹒": "."})
 _DROP = str.maketrans("", "", "“”\"'‘’「」『』")
 
@@ -19,6 +19,8 @@ _DROP = str.maketrans("", "", "“”\"'‘’「」『』")
 def normalize(text: str) -> str:
     """Comparable key of a label: NFKC, no whitespace at all, ASCII brackets, `.` for enumerations.
 
+    NFKC runs again once whitespace and quotes are gone when that joined a base character to a
+    combining mark (`U ̄` → `Ū`), so a key is its own key and a break inside a label changes nothing.
     Cached: the same few hundred labels recur in every report.
     """
     if not text:
@@ -26,7 +28,8 @@ def normalize(text: str) -> str:
     key = unicodedata.normalize("NFKC", text)
     key = key.translate(_ENUM_PUNCT).translate(_DROP)
     key = key.replace("〔", "(").replace("〕", ")").replace("[", "(").replace("]", ")")
-    return _WHITESPACE.sub("", key)
+    key = _WHITESPACE.sub("", key)
+    return key if unicodedata.is_normalized("NFKC", key) else unicodedata.normalize("NFKC", key)
 
 
 def printed(text: str) -> str:
