@@ -15,12 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import template as T
-from pipeline.document import Document, Table
+from pipeline.document import Document, DocumentError, Table
 from pipeline.extract import metadata, proactive, review, rows
 from pipeline.extract.applications import _column_code, _RowClassifier
 from pipeline.labels import group_marker, item_number, normalize, printed, top_marker
 from pipeline.parse import extract_report
-from pipeline.readers.grid import CellSpec, expand
+from pipeline.readers.grid import CellSpec, GridTooLarge, expand, parse_span
 from pipeline.values import MAX_COUNT, Reading, column_unit, read_amount, read_count, split_run
 
 
@@ -284,6 +284,61 @@ def test_matchers_never_raise(text, item):
     group_marker(key), top_marker(key), item_number(key)
     metadata.is_report_title(text), metadata.agency_of(text)
     rows.looks_like_value(text), rows.numeric_count([])
+
+
+# --- span expansion ----------------------------------------------------------------------------------------
+
+spans = st.integers(-2, 5)
+span_rows = st.lists(st.lists(st.tuples(spans, spans), max_size=5), max_size=7)
+
+
+@props(400)
+@given(span_rows)
+def test_expand_places_every_cell_consistently(spec_rows):
+    """Each position shows a cell whose rectangle holds it; each printed cell starts where it is placed,
+    in printed order; spans are at least 1 and stop at the last row; holes are empty 1×1 cells."""
+    specs = [
+        [CellSpec(f"{r}:{i}", rs, cs) for i, (rs, cs) in enumerate(row)] for r, row in enumerate(spec_rows)
+    ]
+    grid = expand(specs)
+    table = Table(0, grid)
+    assert len(grid) == len(specs)
+    order = {f"{r}:{i}": (r, i) for r, row in enumerate(specs) for i in range(len(row))}
+    for r, row in enumerate(grid):
+        for c, cell in enumerate(row):
+            assert cell.row <= r < cell.row + cell.rowspan and cell.col <= c < cell.col + cell.colspan
+            assert cell.rowspan >= 1 and cell.colspan >= 1 and cell.row + cell.rowspan <= len(grid)
+            if cell.text == "":
+                assert (cell.row, cell.col, cell.rowspan, cell.colspan) == (r, c, 1, 1)
+    for r, row in enumerate(specs):
+        starting = [c for c in table.own_cells(r) if c.text]
+        assert [c.text for c in starting] == [s.text for s in row]
+        assert all(grid[r][c.col] is c for c in starting)
+    # a cell's rectangle shows another cell only where a cell placed after it overwrote it
+    for row in grid:
+        for cell in {id(c): c for c in row if c.text}.values():
+            for rr in range(cell.row, cell.row + cell.rowspan):
+                for cc in range(cell.col, cell.col + cell.colspan):
+                    if cc < len(grid[rr]) and grid[rr][cc] is not cell:
+                        assert grid[rr][cc].text == "" or order[grid[rr][cc].text] > order[cell.text]
+
+
+@props(200)
+@given(span_rows, st.integers(0, 60))
+def test_expand_within_a_budget_or_refused(spec_rows, budget):
+    specs = [[CellSpec("x", rs, cs) for rs, cs in row] for row in spec_rows]
+    try:
+        grid = expand(specs, max_positions=budget)
+    except GridTooLarge as exc:
+        assert isinstance(exc, DocumentError) and exc.amount > budget
+    else:
+        assert sum(map(len, grid)) <= budget
+
+
+@props(200)
+@given(st.one_of(st.none(), st.text(max_size=12), st.from_regex(r"\s*[0-9]{1,6000}[;px ]*", fullmatch=True)))
+def test_parse_span_is_always_a_sane_span(raw):
+    assert 1 <= parse_span(raw) <= 1000
 
 
 # --- extraction on arbitrary small documents ----------------------------------------------------------------

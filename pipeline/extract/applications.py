@@ -20,6 +20,9 @@ from pipeline.report import Cell, Finding
 from pipeline.values import Reading, read_count, split_run
 
 _GROUP_LABELS = ("法人或其他组织", "申请人情况")
+# Data rows beyond the template's 26 (unknown, or repeating one) before the rest of the section is
+# left unread: real reports print a few; a hostile one 100,000, each costing lineage and findings.
+MAX_EXTRA_ROWS = 200
 
 
 @dataclass(slots=True)
@@ -49,30 +52,55 @@ def column_order(header_rows: list[Row]) -> list[str]:
     With spans known, each grid column takes the lowest header cell naming a column; without spans
     (text dumps), columns come in template order with an extra 小计 column where it is printed.
     """
-    by_col: dict[int, tuple[int, str]] = {}
-    has_spans = False
+    header = _Header()
     for row in header_rows:
+        header.add(row)
+    return header.order()
+
+
+class _Header:
+    """Header rows as they stream by, folded into what `column_order` needs as each one arrives.
+
+    A table 三 section may hold any number of rows before its first data row (a hostile or odd
+    document: thousands); re-reading all of them for every row would be quadratic.
+    """
+
+    def __init__(self) -> None:
+        self.by_col: dict[int, tuple[int, str]] = {}
+        self.has_spans = False
+        self._order: list[str] | None = None
+
+    def add(self, row: Row) -> None:
         for cell in row.cells:
-            if cell.rowspan > 1 or cell.colspan > 1:
-                has_spans = True
+            if (cell.rowspan > 1 or cell.colspan > 1) and not self.has_spans:
+                self.has_spans, self._order = True, None
             code = _column_code(normalize(cell.text))
             if code is None:
                 continue
             for c in range(cell.col, cell.col + cell.colspan):
-                by_col[c] = (row.r, code)
-    codes_in_header = {code for _, code in by_col.values()}
-    if has_spans and by_col:
-        ordered: list[str] = []
-        for c in sorted(by_col):
-            code = by_col[c][1]
-            if not ordered or ordered[-1] != code:
-                ordered.append(code)
-        if len(ordered) == len(set(ordered)) and set(ordered) >= {c.code for c in T.APPLICATION_COLUMNS}:
-            return ordered
-    order = [c.code for c in T.APPLICATION_COLUMNS]
-    if "legal_person_subtotal" in codes_in_header:
-        order.insert(order.index("other_org") + 1, "legal_person_subtotal")
-    return order
+                self.by_col[c] = (row.r, code)
+            self._order = None
+
+    def order(self) -> list[str]:
+        if self._order is None:
+            self._order = self._compute()
+        return self._order
+
+    def _compute(self) -> list[str]:
+        by_col = self.by_col
+        codes_in_header = {code for _, code in by_col.values()}
+        if self.has_spans and by_col:
+            ordered: list[str] = []
+            for c in sorted(by_col):
+                code = by_col[c][1]
+                if not ordered or ordered[-1] != code:
+                    ordered.append(code)
+            if len(ordered) == len(set(ordered)) and set(ordered) >= {c.code for c in T.APPLICATION_COLUMNS}:
+                return ordered
+        order = [c.code for c in T.APPLICATION_COLUMNS]
+        if "legal_person_subtotal" in codes_in_header:
+            order.insert(order.index("other_org") + 1, "legal_person_subtotal")
+        return order
 
 
 class _RowClassifier:
@@ -154,20 +182,26 @@ def _split(row: Row, width: int) -> tuple[list[GridCell], list[GridCell], list[R
 
 def extract(rows: list[Row]) -> ApplicationsResult:
     result = ApplicationsResult()
-    header: list[Row] = []
+    header = _Header()
     order: list[str] | None = None
     classifier = _RowClassifier()
     seen: set[str] = set()
+    extra = 0
     for row in rows:
-        width = len(order) if order else len(column_order(header))
+        width = len(order) if order else len(header.order())
         split = _split(row, width)
         if split is None or not any(normalize(c.text) for c in split[0]):
             if order is None:
-                header.append(row)
+                header.add(row)
             continue
-        order = order or column_order(header)
+        order = order or header.order()
         labels, values, readings = split
         code = classifier.classify([c.text for c in labels])
+        if code is None or code in seen:
+            extra += 1
+            if extra > MAX_EXTRA_ROWS:
+                result.findings.append(_too_many_rows(row))
+                break
         if code is None:
             _unknown_row(result, row, labels, values, readings, order)
             continue
@@ -207,6 +241,18 @@ def extract(rows: list[Row]) -> ApplicationsResult:
     elif codes & {"other_handling_no_correction", "other_handling_unpaid_fee", "other_handling_other"}:
         result.version = T.V2021
     return result
+
+
+def _too_many_rows(row: Row) -> Finding:
+    return Finding(
+        "unknown_row",
+        f"row {row.r}",
+        None,
+        None,
+        "warning",
+        f"table 三: more than {MAX_EXTRA_ROWS} data rows that are not template rows or repeat one; "
+        f"the rest, from table {row.table_index} row {row.r} on, is not read",
+    )
 
 
 def _unknown_row(

@@ -12,8 +12,9 @@ rows and cells through `w:sdt`/`w:customXml` wrappers, `w:gridSpan` → colspan,
 (restart/continue/bare) → rowspan by grid column, `w:gridBefore` → empty leading cells, nested
 tables → tables of their own; grids are built only by `expand()`.
 
-Safety. `check_zip` vets the archive first; the main part's real decompressed size is counted before
-docx2python reads it. docx2python parses every part with lxml's default parser, so for the duration
+Safety. `check_zip` vets the archive first and `check_markup` bounds the XML docx2python will walk;
+the main part's real decompressed size is counted before docx2python reads it; tables share one
+grid budget (`grid.GridBudget`). docx2python parses every part with lxml's default parser, so for the duration
 of the read this thread's default parser is a safe one (no entity expansion, no network, no DTD
 loading, no huge trees); a DOCTYPE in the main part is refused outright. Anything docx2python or
 lxml raise on bad input becomes a one-line DocumentError.
@@ -32,26 +33,36 @@ body paragraphs for a top-level table, the cell's own paragraphs for a nested on
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from docx2python import docx2python
+from docx2python import numbering_formats as _numbering_formats
 from docx2python.depth_collector import Par
 from docx2python.docx_output import DocxContent
 from docx2python.docx_reader import File
 from lxml import etree
 
 from pipeline.document import Document, DocumentError, Table
-from pipeline.readers.grid import MAX_SPAN, CellSpec, expand, parse_span
-from pipeline.readers.zipguard import MAX_MEMBER_UNCOMPRESSED, check_decompressed_size, check_zip
+from pipeline.readers.grid import MAX_SPAN, CellSpec, GridBudget, parse_span
+from pipeline.readers.zipguard import (
+    MAX_MEMBER_UNCOMPRESSED,
+    check_decompressed_size,
+    check_markup,
+    check_zip,
+)
 
 _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{_W_NS}}}"
 _P, _TBL, _TR, _TC = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc"
 _SDT, _SDT_CONTENT, _CUSTOM_XML = f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"
 _VAL = f"{_W}val"
+_GRID_SPAN, _ILVL = f"{_W}gridSpan", f"{_W}ilvl"
+MAX_SPAN_CELLS = 100_000  # empty cells docx2python adds for spans; a real report's spans add ~100
+MAX_LIST_LEVEL = 8  # Word's list levels are 0–8
 _BLOCKS, _ROWS, _CELLS = frozenset({_P, _TBL}), frozenset({_TR}), frozenset({_TC})
 
 CONTEXT_PARAGRAPHS = 3
@@ -63,6 +74,7 @@ def read_docx(data: bytes) -> Document:
     """Tables (spans resolved), body paragraphs and core properties of a .docx; DocumentError if unreadable."""
     with check_zip(data) as zf:
         try:
+            check_markup(zf)
             with (
                 _safe_default_parser(),
                 docx2python(io.BytesIO(data), duplicate_merged_cells=False) as content,
@@ -120,6 +132,7 @@ def _read(content: DocxContent, main: File, members: set[str]) -> Document:
     body = root.find(f"{_W}body")
     if body is None:
         raise DocumentError(f"docx: {main.path} has no w:body (not WordprocessingML transitional)")
+    _bound_values(root)
     walker = _Walker({par.elem: "".join(par.run_strings) for par in _pars(main) if par.elem is not None})
     paragraphs = walker.blocks(body)
     meta = _core_properties(content, members)
@@ -130,6 +143,64 @@ def _read(content: DocxContent, main: File, members: set[str]) -> Document:
         title=meta.get("title"),
         meta=meta,
     )
+
+
+def _bound_values(root: etree._Element) -> None:
+    """Clamp, in the tree docx2python is about to walk, the values it trusts to size its work.
+
+    docx2python adds `gridSpan − 1` empty cells for every cell, one at a time (`w:gridSpan
+    w:val="99999999"` is a hang; 5,000 digits an exception), and indents a numbered paragraph with
+    `"\t" * int(ilvl)` (`w:ilvl w:val="999999999"` is a gigabyte). Spans are clamped as we read
+    them (`parse_span`) and their extra cells counted (past `MAX_SPAN_CELLS`, refused); list levels
+    are clamped to Word's 0–8, junk reading as 0. Real documents are unchanged.
+    """
+    extra = 0
+    for el in root.iter(_GRID_SPAN):
+        span = parse_span(el.get(_VAL))
+        el.set(_VAL, str(span))
+        extra += span - 1
+    if extra > MAX_SPAN_CELLS:
+        raise DocumentError(
+            f"docx: cell spans add {extra} grid cells (limit {MAX_SPAN_CELLS}): too large to read"
+        )
+    for el in root.iter(_ILVL):
+        raw = (el.get(_VAL) or "").strip()
+        level = int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 2 else 0
+        el.set(_VAL, str(min(level, MAX_LIST_LEVEL)))
+
+
+def _roman(n: int, *, upper: bool) -> str:
+    """docx2python's Roman numerals, from the digits: its own build `"i" * n` and fold it, which is
+    quadratic over a long list and a memory bomb for a list starting at 10⁹. Past 3,999 (where its
+    docstring says Roman numerals stop and it writes thousands of "m") the number is decimal."""
+    if n < 1:
+        raise ValueError(f"the Romans hadn't figured out {n}")
+    if n > _ROMAN_MAX:
+        return str(n)
+    out = "m" * (n // 1000)
+    for digit, (one, five, ten) in zip(
+        (n // 100 % 10, n // 10 % 10, n % 10),
+        (("c", "d", "m"), ("x", "l", "c"), ("i", "v", "x")),
+        strict=True,
+    ):
+        out += (
+            "",
+            one,
+            one * 2,
+            one * 3,
+            one + five,
+            five,
+            five + one,
+            five + one * 2,
+            five + one * 3,
+            one + ten,
+        )[digit]
+    return out.upper() if upper else out
+
+
+_ROMAN_MAX = 3999
+_numbering_formats.lower_roman = functools.partial(_roman, upper=False)
+_numbering_formats.upper_roman = functools.partial(_roman, upper=True)
 
 
 def _pars(main: File) -> Iterator[Par]:
@@ -197,6 +268,7 @@ class _Walker:
 
     par_texts: dict[etree._Element, str]
     tables: list[Table | None] = field(default_factory=list)
+    budget: GridBudget = field(default_factory=lambda: GridBudget("docx"))
 
     def finished_tables(self) -> list[Table]:
         """The tables in document order (every slot is filled once its table has been read)."""
@@ -223,7 +295,7 @@ class _Walker:
             row, above = self.row(tr, above)
             rows.append(row)
         specs = [[CellSpec(c.text, c.rowspan, c.colspan) for c in row] for row in rows]
-        self.tables[index] = Table(index, expand(specs), context)
+        self.tables[index] = Table(index, self.budget.expand(specs), context)
 
     def row(self, tr: etree._Element, above: dict[int, _Cell]) -> tuple[list[_Cell], dict[int, _Cell]]:
         """The cells starting in this row, and the cells of this row by start column (for the next row).
@@ -270,4 +342,8 @@ def _continues_vmerge(tc_pr: etree._Element | None) -> bool:
 def _grid_before(tr: etree._Element) -> int:
     """Grid columns skipped before the row's first cell (`w:trPr/w:gridBefore`); junk reads as 0."""
     raw = (_val(tr.find(f"{_W}trPr"), "gridBefore") or "").strip()
-    return min(int(raw), MAX_SPAN) if raw.isascii() and raw.isdecimal() else 0
+    if not (raw.isascii() and raw.isdecimal()):
+        return 0
+    if len(raw) > len(str(MAX_SPAN)):  # "99999…": clamped like a span (int() refuses 5,000 digits)
+        return MAX_SPAN
+    return min(int(raw), MAX_SPAN)

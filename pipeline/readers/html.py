@@ -11,6 +11,12 @@ paragraphs come from one text serialisation of the body; whitespace is normalise
 per-node Python work. Every walk is iterative, and libxml2 stops at depth 256, which is reported as a
 DocumentError rather than silently returning a truncated page.
 
+Size. Past `MAX_BYTES`, or with more tags or table cells than `MAX_ELEMENTS` or `MAX_CELLS` (counted
+in the bytes before libxml2 builds a tree: 50 MB of `<td>` is millions of nodes), or more tables or
+cells than `MAX_TABLES` / `MAX_CELLS` in the tree (HTML from scripts included), or more `<pre>` lines
+than `MAX_PRE_LINES`, a page is refused; its tables share one budget of grid positions and text
+(grid.GridBudget), which span values cannot blow up.
+
 Decisions a reader of the output should know: a table that contains tables is layout unless it is itself
 a grid (≥ 3 rows of ≥ 2 cells, more rows than what it wraps, no cell with article-length text); a
 one-cell table is a framed paragraph; a table nested in a data cell is its own table with its outer
@@ -21,6 +27,7 @@ from __future__ import annotations
 
 import codecs
 import html as htmlmod
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -28,11 +35,13 @@ from lxml import etree
 
 from pipeline.document import Document, DocumentError, Table
 from pipeline.encoding import decode_html
-from pipeline.readers.grid import CellSpec, expand, parse_span
+from pipeline.readers.grid import MAX_CELLS, MAX_TABLES, CellSpec, GridBudget, parse_span
 
-__all__ = ["MAX_BYTES", "read_html"]
+__all__ = ["MAX_BYTES", "MAX_ELEMENTS", "read_html"]
 
 MAX_BYTES = 50 * 1024 * 1024
+MAX_ELEMENTS = 500_000  # tags; a 370 KB Word-exported report has ~2,000
+MAX_PRE_LINES = 1_000_000  # newlines in <pre> (other line breaks are tags); a report has none or a few
 CONTEXT_PARAGRAPHS = 3
 CONTEXT_CHARS = 300
 LAYOUT_CELL_CHARS = 300  # a cell holding more own text than this is page layout, not a data cell
@@ -136,8 +145,27 @@ def _reject_binary(utf8: bytes) -> None:
         raise DocumentError(f"html: binary content, not a page ({bad} control/undecodable characters)")
 
 
+_TAG_START_RE = re.compile(rb"<[A-Za-z]")
+_CELL_START_RE = re.compile(rb"<t[dh][\s/>]", re.IGNORECASE)
+
+
+def _check_size(utf8: bytes) -> None:
+    """Refuse markup with more tags or cells than any report, before a tree is built (tables are
+    counted in the tree: a tree never holds more than libxml2's depth limit lets it).
+
+    Counting stops just past each limit, so a hostile page costs at most a few hundred thousand matches.
+    """
+    for pattern, limit, what in (
+        (_TAG_START_RE, MAX_ELEMENTS, "tags"),
+        (_CELL_START_RE, MAX_CELLS, "table cells"),
+    ):
+        if sum(1 for _ in itertools.islice(pattern.finditer(utf8), limit + 1)) > limit:
+            raise DocumentError(f"html: more than {limit} {what}: too large to read")
+
+
 def _parse(utf8: bytes) -> etree._Element:
     """Parse with safe options; a fatal libxml2 error (e.g. depth over 256) would drop content silently."""
+    _check_size(utf8)
     parser = etree.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=False
     )
@@ -206,10 +234,13 @@ def _table_frames(body: etree._Element) -> list[_Frame]:
     """Tables in document order with their own rows; one C-level walk over table/tr/td/th only."""
     frames: list[_Frame] = []
     stack: list[_Frame] = []
+    n_cells = 0
     for event, el in etree.iterwalk(body, events=("start", "end"), tag=("table", "tr", "td", "th")):
         tag = el.tag
         if tag == "table":
             if event == "start":
+                if len(frames) >= MAX_TABLES:  # HTML from scripts comes on top of what _check_size saw
+                    raise DocumentError(f"html: more than {MAX_TABLES} tables: too large to read")
                 parent = stack[-1] if stack else None
                 frame = _Frame(el, parent, parent.open_cell if parent else None)
                 if parent is not None:
@@ -227,6 +258,9 @@ def _table_frames(body: etree._Element) -> list[_Frame]:
             if frame.in_row:
                 frame.rows.append([])
         elif event == "start":
+            n_cells += 1
+            if n_cells > MAX_CELLS:
+                raise DocumentError(f"html: more than {MAX_CELLS} table cells: too large to read")
             if not frame.in_row:  # <table><td>: libxml2 adds no <tr>; each run of bare cells is a row
                 frame.rows.append([])
                 frame.in_row = True
@@ -279,13 +313,24 @@ def _visible_len(el: etree._Element) -> int:
 
 
 def _mark_lines(body: etree._Element, frames: list[_Frame]) -> None:
-    """Put line-break markers at <br> and around blocks; keep <pre> newlines as line breaks."""
+    """Put line-break markers at <br> and around blocks; keep <pre> newlines as line breaks.
+
+    Line breaks from tags are bounded by the tag count; newlines in <pre> are counted here (10 MB of
+    them would be 5 million lines, each a paragraph or a line of a cell).
+    """
+    pre_lines = 0
     for el in body.iter("pre"):
         for node in el.iter():
             if node.text:
+                pre_lines += node.text.count("\n")
                 node.text = node.text.replace("\n", _LINE)
             if node is not el and node.tail:
+                pre_lines += node.tail.count("\n")
                 node.tail = node.tail.replace("\n", _LINE)
+        if pre_lines > MAX_PRE_LINES:
+            raise DocumentError(
+                f"html: more than {MAX_PRE_LINES} lines of preformatted text: too large to read"
+            )
     for el in body.iter("br"):
         tail = el.tail
         el.tail = _LINE + tail if tail else _LINE
@@ -338,10 +383,11 @@ def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], l
 
     tables: list[Table] = []
     context = ""
+    budget = GridBudget("html")
     for i, frame in enumerate(data):
         if not frame.under_data:  # a table inside a data cell shares its outer table's context
             context = contexts.get(i, "")
-        tables.append(Table(index=i, grid=expand(specs[id(frame)]), context=context))
+        tables.append(Table(index=i, grid=budget.expand(specs[id(frame)]), context=context))
     return tables, paragraphs
 
 

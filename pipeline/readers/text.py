@@ -11,17 +11,25 @@ from __future__ import annotations
 
 from pipeline.document import Document, DocumentError, GridCell, Table
 from pipeline.encoding import decode_html
+from pipeline.readers.grid import MAX_CELLS, MAX_TABLES
 
 MAX_TEXT_BYTES = 20 * 1024 * 1024
+MAX_LINES = 500_000  # a report's dump has a few hundred; each line becomes a cell, a paragraph or a line
 
 
 class _Builder:
-    """Accumulates rows and tables while scanning lines once."""
+    """Accumulates rows and tables while scanning lines once.
+
+    A cell is kept as its list of lines until its row ends (appending to a string would copy the
+    cell once per line: quadratic for a cell of a million lines). Cells and tables are counted as
+    they come, and a dump with more than any report prints is refused there.
+    """
 
     def __init__(self) -> None:
         self.doc = Document(format="txt")
-        self.rows: list[list[str]] = []
-        self.row: list[str] | None = None
+        self.rows: list[list[list[str]]] = []
+        self.row: list[list[str]] | None = None
+        self.n_cells = 0
 
     def end_row(self) -> None:
         if self.row is not None:
@@ -31,8 +39,10 @@ class _Builder:
     def end_table(self) -> None:
         self.end_row()
         if self.rows:
+            if len(self.doc.tables) >= MAX_TABLES:
+                raise DocumentError(f"txt: more than {MAX_TABLES} tables: too large to read")
             grid = [
-                [GridCell(text.strip(), r, c) for c, text in enumerate(row)]
+                [GridCell("\n".join(lines).strip(), r, c) for c, lines in enumerate(row)]
                 for r, row in enumerate(self.rows)
             ]
             context = "\n".join(self.doc.paragraphs[-3:])[-300:]
@@ -47,10 +57,15 @@ def read_text(data: bytes) -> Document:
     if b"\x00" in data[:4096]:
         raise DocumentError("txt: binary data, not a text dump")
     text, encoding, _how = decode_html(data)
+    if not text.strip():
+        raise DocumentError("txt: empty document")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.count("\n") >= MAX_LINES:
+        raise DocumentError(f"txt: more than {MAX_LINES} lines: too large to read")
     b = _Builder()
     b.doc.encoding = encoding
     blank_run = 0
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in text.split("\n"):
         if not line.startswith("\t") and not line.strip() and (not line or b.row is None):  # ends a row
             blank_run += 1
             b.end_row()
@@ -61,9 +76,12 @@ def read_text(data: bytes) -> Document:
         if line.startswith("\t"):
             if b.row is None:
                 b.row = []
-            b.row.append(line[1:])
+            b.row.append([line[1:]])
+            b.n_cells += 1
+            if b.n_cells > MAX_CELLS:
+                raise DocumentError(f"txt: more than {MAX_CELLS} table cells: too large to read")
         elif b.row is not None:
-            b.row[-1] += "\n" + line
+            b.row[-1].append(line)
         else:
             b.end_table()
             b.doc.paragraphs.append(line.strip())
