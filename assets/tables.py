@@ -6,6 +6,7 @@ import dagster as dg
 from assets.parse import validate
 from assets.resources import XxgkConfig, progress
 from pipeline.stages import load_snapshot
+from pipeline.staging import release_memory
 from pipeline.tables import (
     SNAPSHOT_COLUMNS,
     TABLE_NAMES,
@@ -51,9 +52,12 @@ def _table_asset(name: str) -> dg.AssetsDefinition:
         path = write_table(name, table, settings.warehouse_dir / tdef.filename())
         log(f"{name}: {table.num_rows} rows → {path}")
         preview = to_frame(table.slice(0, PREVIEW_ROWS))
+        rows = table.num_rows
+        del table
+        release_memory()
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": table.num_rows,
+                "dagster/row_count": rows,
                 "dagster/column_schema": column_schema(tdef),
                 "path": dg.MetadataValue.path(str(path)),
                 "preview": dg.MetadataValue.md(preview.to_markdown(index=False)),

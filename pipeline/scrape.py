@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from pipeline import fs
 from pipeline.config import Settings, Source
 from pipeline.fs import DataPath
 from pipeline.sources.local import collect
 from pipeline.sources.web import crawl
-from pipeline.store import Manifest, RawStore, manifest_path, now_utc
+from pipeline.store import Manifest, RawDocument, RawStore, manifest_path, now_utc
 
 COUNT_KEYS = ("discovered", "fetched", "not_modified", "failed")
 
@@ -90,5 +90,12 @@ def scrape_all(settings: Settings, *, log: Callable[[str], None] | None = None) 
     return [scrape_source(source, settings, log=log) for source in settings.sources]
 
 
-def _snapshot(manifest: Manifest) -> str:
-    return json.dumps([asdict(d) for d in manifest.documents()], ensure_ascii=False, sort_keys=True)
+_DOC_FIELDS = tuple(f.name for f in fields(RawDocument) if f.name != "extra")
+
+
+def _snapshot(manifest: Manifest) -> list[tuple]:
+    """The manifest's entries as plain values (a copy: collectors update entries in place)."""
+    return [
+        (*(getattr(d, name) for name in _DOC_FIELDS), tuple(sorted(d.extra.items())))
+        for d in manifest.documents()
+    ]

@@ -166,13 +166,13 @@ def current_documents(settings: Settings) -> list[tuple[RawDocument, str | None]
     return [item for source in settings.sources for item in source_documents(settings, source)]
 
 
-def _previous_parse(settings: Settings, source: Source) -> dict[str, dict]:
-    """The source's last parse stage result, by report_id (empty when there is none)."""
+def _previous_parse(settings: Settings, source: Source) -> dict[str, Any]:
+    """The source's last parse stage result (empty when there is none)."""
     try:
         state = json.loads(fs.read_text(stage_path(settings, "parse", source.name)))
     except (FileNotFoundError, ValueError):
         return {}
-    return {entry["doc"]["report_id"]: entry for entry in state.get("documents", [])}
+    return state if isinstance(state, dict) else {}
 
 
 def parse_source(
@@ -185,7 +185,8 @@ def parse_source(
     limits = limits or Limits.from_env()
     store = RawStore(settings.raw_dir)
     documents = source_documents(settings, source)
-    previous = _previous_parse(settings, source)
+    last = _previous_parse(settings, source)
+    previous = {entry["doc"]["report_id"]: entry for entry in last.get("documents", [])}
     records = [ParseRecord(doc=doc, region=region) for doc, region in documents]
     fetched = [r for r in records if r.doc.sha256]
     for r in records:
@@ -237,27 +238,27 @@ def parse_source(
         if not record.ok:
             stats.failed += 1
             say(f"parse {source.name}: FAILED {record.doc.locator}: {record.error}")
-    _write_json(
-        stage_path(settings, "parse", source.name),
-        {
-            "source": source.name,
-            "parser_version": PARSER_VERSION,
-            "finished_at": now_utc(),
-            "stats": asdict(stats),
-            "documents": [
-                {
-                    "doc": asdict(r.doc),
-                    "region": r.region,
-                    "error": r.error,
-                    "cache_file": r.cache_file,
-                    "cache_digest": r.cache_digest,
-                    "cached": r.cached,
-                    "parser_version": r.parser_version,
-                }
-                for r in records
-            ],
-        },
-    )
+    state = {
+        "source": source.name,
+        "parser_version": PARSER_VERSION,
+        "stats": asdict(stats),
+        "documents": [
+            {
+                "doc": staging.doc_dict(r.doc),
+                "region": r.region,
+                "error": r.error,
+                "cache_file": r.cache_file,
+                "cache_digest": r.cache_digest,
+                "cached": r.cached,
+                "parser_version": r.parser_version,
+            }
+            for r in records
+        ],
+    }
+    if {k: v for k, v in last.items() if k != "finished_at"} != state:
+        # Rewritten only when something changed: an unchanged result keeps its bytes, so the validate
+        # stage's snapshot, built from them, stays current.
+        _write_json(stage_path(settings, "parse", source.name), {**state, "finished_at": now_utc()})
     say(
         f"parse {source.name}: {stats.documents} documents — {stats.parsed} parsed now, "
         f"{stats.cache_hits} from cache, {stats.failed} failed"
@@ -421,6 +422,8 @@ def _parsed_part(
             load.append(pos)
         else:
             rest.append(pos)
+    if previous is not None and not load and not rest and take_rows == list(range(previous.num_rows)):
+        return previous.select(staging.PARSED_FIELDS.names), len(take_rows), 0  # nothing changed: no copy
     parts: list[pa.Table] = []
     positions: list[int] = []
     if take_rows:
@@ -495,17 +498,18 @@ def _cross_report(
     ok = [i for i in range(n) if status[i] == STATUS_OK]
     if not ok:
         return duplicate_of, cross
-    sub = table.take(pa.array(ok, pa.int64())).select(
-        ["report_id", "region", "fetched_at", *staging.PARSED_FIELDS.names]
-    )
-    cells, parents = staging.flatten(sub, "cells")
-    mask = cross_report_cells_mask(cells)
+    is_ok = pa.array([s == STATUS_OK for s in status], pa.bool_())
+    cells, parents = staging.flatten(table.select(["cells"]), "cells")
+    mask = pc.and_(pc.array_take(is_ok, parents), cross_report_cells_mask(cells))
     kept_cells = cells.filter(mask).to_pylist()
     kept_parents = parents.filter(mask).to_pylist()
+    row_of = {i: j for j, i in enumerate(ok)}
     by_row: list[list[dict]] = [[] for _ in ok]
     for parent, cell in zip(kept_parents, kept_cells, strict=True):
-        by_row[parent].append(cell)
-    rows = sub.drop_columns(["cells"]).to_pylist()
+        by_row[row_of[parent]].append(cell)
+    columns = ["report_id", "region", "fetched_at", *staging.PARSED_FIELDS.names]
+    columns.remove("cells")
+    rows = table.select(columns).filter(is_ok).to_pylist()
     entries = []
     for j, row in enumerate(rows):
         report = staging.report_of({**row, "cells": None}, by_row[j])
@@ -622,6 +626,8 @@ def validate_all(settings: Settings, *, log: Log | None = None) -> Validation:
     _require_parse(settings, states, missing, say)
     table, result = build_snapshot(settings, states, _previous_snapshot(settings), log=say)
     staging.write(snapshot_path(settings), table, digests)
+    del table
+    staging.release_memory()
     _write_json(
         stage_path(settings, "validate"),
         {

@@ -299,10 +299,10 @@ def _finish(name: str, columns: dict[str, Any], order: np.ndarray) -> pa.Table:
     arrays = []
     for c in tdef.columns:
         value = columns[c.name]
-        if isinstance(value, pa.ChunkedArray):
-            value = value.combine_chunks()
         arrays.append(
-            value.cast(_ARROW[c.type]) if isinstance(value, pa.Array) else pa.array(value, _ARROW[c.type])
+            value.cast(_ARROW[c.type])
+            if isinstance(value, pa.Array | pa.ChunkedArray)
+            else pa.array(value, _ARROW[c.type])
         )
     table = pa.Table.from_arrays(arrays, schema=tdef.schema)
     return table.take(pa.array(order, pa.int64()))
@@ -315,6 +315,8 @@ def _cells(snapshot: pa.Table, keep: np.ndarray, table: str | None = None) -> tu
     mask = keep[parents] if len(parents) else np.zeros(0, dtype=bool)
     if table is not None and len(parents):
         mask &= _np(pc.equal(cells.column("table"), table), False)
+    if mask.all():  # no copy when every cell is kept (the cells table)
+        return cells, parents
     return cells.filter(pa.array(mask)), parents[mask]
 
 

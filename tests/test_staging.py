@@ -89,6 +89,19 @@ def test_tables_follow_parse_results_newer_than_the_snapshot(tmp_path):
     assert snapshot_path(settings).read_bytes() == written  # persisting it is the validate stage's job
 
 
+def test_a_parse_that_changes_nothing_leaves_its_stage_file_and_the_snapshot_current(tmp_path):
+    settings = _settings(tmp_path)
+    parse_all(settings)  # now from the cache: the stage file says so
+    validate_all(settings)
+    files = sorted((tmp_path / "data" / "cache" / "stages" / "parse").glob("*.json"))
+    before = [p.read_bytes() for p in files]
+    parse_all(settings)
+    assert [p.read_bytes() for p in files] == before
+    said = []
+    assert load_snapshot(settings, ["report_id"], log=said.append).num_rows == 7
+    assert said == []  # no validation again in memory
+
+
 def test_tables_without_a_validation_say_what_to_run(tmp_path):
     settings = _settings(tmp_path)
     with pytest.raises(FileNotFoundError, match="run the 'validate' stage first"):
