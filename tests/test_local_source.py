@@ -97,3 +97,24 @@ def test_report_ids_do_not_depend_on_where_the_folder_is(tmp_path):
         collect(Source(name="local", path=folder), RawStore(tmp_path / where / "raw"), manifest)
         ids.append(sorted(manifest.entries))
     assert ids[0] == ids[1]
+
+
+def test_oversized_files_are_refused_before_reading_and_symlinks_not_followed(tmp_path, monkeypatch):
+    from pipeline.sources import local
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "big.txt").write_bytes(b"x" * 2048)
+    (folder / "ok.txt").write_bytes(b"report")
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(b"outside the source folder")
+    (folder / "link.txt").symlink_to(outside)
+    monkeypatch.setattr(local, "MAX_FILE_BYTES", 1024)
+    source = Source(name="s", path=folder)
+    manifest = Manifest(tmp_path / "m.json")
+    counts = local.collect(source, RawStore(tmp_path / "raw"), manifest)
+    by_locator = {d.locator: d for d in manifest.documents()}
+    assert sorted(by_locator) == ["big.txt", "ok.txt"]
+    assert by_locator["big.txt"].status == "failed" and "too large" in by_locator["big.txt"].error
+    assert by_locator["ok.txt"].status == "ok"
+    assert counts["failed"] == 1 and counts["fetched"] == 1

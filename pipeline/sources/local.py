@@ -17,6 +17,7 @@ from pipeline.config import Source
 from pipeline.store import Manifest, RawDocument, RawStore, format_for, now_utc, report_id_for
 
 EXTENSIONS = frozenset({".docx", ".doc", ".html", ".htm", ".txt", ".pdf", ".wps"})
+MAX_FILE_BYTES = 100 * 1024 * 1024  # no report is this large; larger files are refused before reading
 
 
 def _skipped(name: str) -> bool:
@@ -25,13 +26,18 @@ def _skipped(name: str) -> bool:
 
 
 def list_files(folder: Path) -> list[Path]:
-    """Report files under `folder`, recursively, in a stable order (sorted relative paths)."""
+    """Report files under `folder`, recursively, in a stable order (sorted relative paths).
+
+    Symbolic links are not followed (os.walk's default for folders; skipped for files), so a source
+    never reads outside its folder.
+    """
     found: list[Path] = []
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not _skipped(d))
         for name in files:
-            if not _skipped(name) and Path(name).suffix.lower() in EXTENSIONS:
-                found.append(Path(root) / name)
+            path = Path(root) / name
+            if not _skipped(name) and path.suffix.lower() in EXTENSIONS and not path.is_symlink():
+                found.append(path)
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
 
 
@@ -60,6 +66,9 @@ def collect(
         previous = manifest.entries.get(report_id)
         counts["discovered"] += 1
         try:
+            size = file.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise OSError(f"file too large ({size} bytes; limit {MAX_FILE_BYTES})")
             data = file.read_bytes()
         except OSError as exc:
             counts["failed"] += 1
