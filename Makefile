@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test dev lint bench docs clean
+.PHONY: install run test dev lint bench bench-10k bench-parse docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,15 @@ lint: $(STAMP)
 	$(PY) -m ruff check pipeline assets tests benchmarks
 	$(PY) -m ruff format --check pipeline assets tests benchmarks
 
+# The scale benchmark (README, Performance): generate N reports, a full run, a no-change rerun, per-format speed.
 bench: $(STAMP)
+	$(PY) -m benchmarks.run_benchmark --n 1000
+
+bench-10k: $(STAMP)
+	$(PY) -m benchmarks.run_benchmark --n 10000
+
+# Parse speed per format on the bundled fixtures and samples.
+bench-parse: $(STAMP)
 	$(PY) -m benchmarks.parse_speed
 
 docs: $(STAMP)
