@@ -448,8 +448,9 @@ def _parsed_part(
     if not parts:
         return staging.PARSED_FIELDS.empty_table(), 0, 0
     table = pa.concat_tables(parts)
-    order = pc.sort_indices(pa.array(positions, pa.int64()))
-    return table.take(order), len(take_rows), len(load)
+    if positions != sorted(positions):  # parts interleave: put the rows back in entry order (a copy)
+        table = table.take(pc.sort_indices(pa.array(positions, pa.int64())))
+    return table, len(take_rows), len(load)
 
 
 def _status(parsed: bool, kind: str | None, parse_error: str | None) -> tuple[str, str | None]:

@@ -228,6 +228,8 @@ def read(path: DataPath, columns: list[str] | None = None) -> tuple[pa.Table, di
     if meta.get(META_VERSION) != SNAPSHOT_VERSION.encode():
         return None
     table = pq.read_table(pa.BufferReader(data), columns=columns)
+    del data, reader
+    release_memory()  # the decoder's buffers
     return table, json.loads(meta.get(META_INPUTS, b"{}"))
 
 
