@@ -93,8 +93,8 @@ class Limits:
     def describe(self) -> str:
         if self.workers == 1:
             return "1 worker (in-process, no time or memory limit)"
-        memory = f"{self.memory_mb} MB" if self.memory_mb else "no memory cap"
-        return f"{self.workers} worker processes, {self.timeout:g} s and {memory} per document"
+        memory = f"{self.memory_mb} MB per worker" if self.memory_mb else "no memory cap"
+        return f"{self.workers} worker processes, {self.timeout:g} s per document, {memory}"
 
 
 @dataclass(frozen=True, slots=True)
