@@ -227,7 +227,9 @@ PROACTIVE_METRICS: tuple[MetricDef, ...] = (
     MetricDef("repealed", "本年废止件数", ("废止",), V2021),
     MetricDef("in_force", "现行有效件数", ("现行有效",), V2021),
     MetricDef("decisions", "本年处理决定数量", ("处理决定",), V2021),
-    MetricDef("fee_amount", "本年收费金额（单位：万元）", ("收费金额", "收费数额", "收费总额"), V2021, amount=True),
+    MetricDef(
+        "fee_amount", "本年收费金额（单位：万元）", ("收费金额", "收费数额", "收费总额"), V2021, amount=True
+    ),
 )
 METRIC_BY_CODE = {m.code: m for m in PROACTIVE_METRICS}  # `decisions` is the same fact in both versions
 
