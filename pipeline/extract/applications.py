@@ -220,27 +220,34 @@ def extract(rows: list[Row]) -> ApplicationsResult:
         seen.add(code)
         result.found = True
         label = printed(labels[-1].text) if labels else ""
-        for col_code, cell, reading in zip(order, values, readings, strict=True):
-            result.cells.append(
-                Cell(
-                    APPLICATIONS,
-                    code,
-                    col_code,
-                    cell.text,
-                    reading.value,
-                    row.table_index,
-                    cell.row,
-                    cell.col,
-                    unreadable=reading.unreadable,
-                    row_label=label,
-                )
-            )
+        result.cells.extend(_row_cells(code, label, row, order, values, readings))
     codes = seen
     if "other_handling" in codes:
         result.version = T.V2019
     elif codes & {"other_handling_no_correction", "other_handling_unpaid_fee", "other_handling_other"}:
         result.version = T.V2021
     return result
+
+
+def _row_cells(
+    row_code: str, label: str, row: Row, order: list[str], values: list[GridCell], readings: list[Reading]
+) -> list[Cell]:
+    """One Cell per value column of a data row, each pointing at the printed cell it was read from."""
+    return [
+        Cell(
+            APPLICATIONS,
+            row_code,
+            col_code,
+            cell.text,
+            reading.value,
+            row.table_index,
+            cell.row,
+            cell.col,
+            unreadable=reading.unreadable,
+            row_label=label,
+        )
+        for col_code, cell, reading in zip(order, values, readings, strict=True)
+    ]
 
 
 def _too_many_rows(row: Row) -> Finding:
@@ -265,21 +272,7 @@ def _unknown_row(
 ) -> None:
     """A data row the template does not have: kept in lineage under its printed label."""
     label = printed("".join(c.text for c in labels if c.row == row.r)) or f"row {row.r}"
-    for col_code, cell, reading in zip(order, values, readings, strict=True):
-        result.cells.append(
-            Cell(
-                APPLICATIONS,
-                label,
-                col_code,
-                cell.text,
-                reading.value,
-                row.table_index,
-                cell.row,
-                cell.col,
-                unreadable=reading.unreadable,
-                row_label=label,
-            )
-        )
+    result.cells.extend(_row_cells(label, label, row, order, values, readings))
     result.findings.append(
         Finding(
             "unknown_row",
