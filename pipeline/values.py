@@ -85,12 +85,9 @@ def read_count(raw: str, *, signed: bool = False, integer: bool = True) -> Readi
     if raw is not None and "\n" in raw and _several_lines(raw):
         return Reading(None, f"several values in one cell: {_shown(raw)}")
     text = _clean(raw)
-    if text in _NULL_MARKS or set(text) <= {"/", "-", "—"}:
-        return Reading(None)
-    if text in _ZERO_MARKS:
-        return Reading(0.0)
-    if _SPLIT_DIGITS.search(unicodedata.normalize("NFKC", raw.strip())):
-        return Reading(None, f"several numbers in one cell: {_shown(raw)}")
+    marked = _marked(raw, text)
+    if marked is not None:
+        return marked
     for suffix in _COUNT_SUFFIX:
         if text.endswith(suffix) and len(text) > len(suffix):
             text = text[: -len(suffix)]
@@ -107,16 +104,24 @@ def read_count(raw: str, *, signed: bool = False, integer: bool = True) -> Readi
     return Reading(value)
 
 
-@lru_cache(maxsize=65536)
-def read_amount(raw: str, *, column_unit: str | None = None) -> Reading:
-    """A money cell, in 万元. A unit in the cell wins over the column's unit; default 万元."""
-    text = _clean(raw)
+def _marked(raw: str, text: str) -> Reading | None:
+    """The readings every cell shares: blank / not applicable, 无 as 0, several numbers in one cell."""
     if text in _NULL_MARKS or set(text) <= {"/", "-", "—"}:
         return Reading(None)
     if text in _ZERO_MARKS:
         return Reading(0.0)
     if _SPLIT_DIGITS.search(unicodedata.normalize("NFKC", raw.strip())):
         return Reading(None, f"several numbers in one cell: {_shown(raw)}")
+    return None
+
+
+@lru_cache(maxsize=65536)
+def read_amount(raw: str, *, column_unit: str | None = None) -> Reading:
+    """A money cell, in 万元. A unit in the cell wins over the column's unit; default 万元."""
+    text = _clean(raw)
+    marked = _marked(raw, text)
+    if marked is not None:
+        return marked
     unit = column_unit or "万元"
     for suffix, name in (("万元", "万元"), ("亿元", "亿元"), ("元", "元"), ("万", "万元")):
         if text.endswith(suffix):
