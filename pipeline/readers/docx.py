@@ -50,6 +50,7 @@ from pipeline.document import Document, DocumentError, Table
 from pipeline.readers.grid import MAX_SPAN, CellSpec, GridBudget, parse_span
 from pipeline.readers.zipguard import (
     MAX_MEMBER_UNCOMPRESSED,
+    SAFE_XML,
     check_decompressed_size,
     check_markup,
     check_zip,
@@ -101,16 +102,7 @@ def _safe_default_parser() -> Iterator[None]:
     Comments and processing instructions are dropped because docx2python cannot walk them.
     """
     previous = etree.get_default_parser()
-    etree.set_default_parser(
-        etree.XMLParser(
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
-        )
-    )
+    etree.set_default_parser(etree.XMLParser(**SAFE_XML))
     try:
         yield
     finally:

@@ -32,6 +32,15 @@ _CHUNK = 1 * MB
 # pages, and what docx2python walks in about 8 s on a slow core.
 MAX_MARKUP = 400_000
 _BOM_AND_SPACE = b"\xef\xbb\xbf \t\r\n"
+#: How every XML part of a package is parsed: no entities, no DTD, no network, libxml2's size limits.
+SAFE_XML = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .doc / .wps / .xls (Compound File Binary)
 
@@ -172,12 +181,7 @@ def _count_elements(stream: _Rejoined, limit: int) -> int:
         for _event, el in etree.iterparse(
             stream,
             events=("end",),
-            resolve_entities=False,
-            no_network=True,
-            load_dtd=False,
-            huge_tree=False,
-            remove_comments=True,
-            remove_pis=True,
+            **SAFE_XML,
         ):
             count += 1
             if count > limit:
