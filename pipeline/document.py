@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pipeline.report import Finding
+
 
 class DocumentError(Exception):
     """A document that cannot be read: broken, hostile, unsupported. The message is the reason."""
@@ -17,13 +19,20 @@ class DocumentError(Exception):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class GridCell:
-    """One printed cell. `text` keeps line breaks as "\\n"; `row`/`col` are its top-left grid position."""
+    """One printed cell. `text` keeps line breaks as "\\n"; `row`/`col` are its top-left grid position.
+
+    Paged readers also say where it was printed: `page` (1-based). A cell read by OCR carries the
+    recognition's `confidence` (0–1) and its `box` (x0, y0, x1, y1) in pixels of the page image.
+    """
 
     text: str
     row: int
     col: int
     rowspan: int = 1
     colspan: int = 1
+    page: int | None = None
+    confidence: float | None = None
+    box: tuple[float, float, float, float] | None = None
 
 
 @dataclass(slots=True)
@@ -57,7 +66,12 @@ class Table:
 
 @dataclass(slots=True)
 class Document:
-    """A read document: its tables in document order, its paragraphs, and metadata the format offers."""
+    """A read document: its tables in document order, its paragraphs, and metadata the format offers.
+
+    `reader` names what read the values when it is not the format's own reader (`doc`: converted
+    by LibreOffice, then read as .docx; `ocr`); `pages` is the page count of a paged format.
+    `findings` are what the reader itself has to say (pages it skipped, values it read by OCR).
+    """
 
     format: str
     tables: list[Table] = field(default_factory=list)
@@ -65,3 +79,6 @@ class Document:
     title: str | None = None
     meta: dict[str, str] = field(default_factory=dict)
     encoding: str | None = None
+    reader: str | None = None
+    pages: int | None = None
+    findings: list[Finding] = field(default_factory=list)

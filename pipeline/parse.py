@@ -11,7 +11,7 @@ from pipeline import template as T
 from pipeline.document import Document, DocumentError
 from pipeline.extract import applications, metadata, proactive, review
 from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, segment
-from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Finding, ParsedReport
+from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Cell, Finding, ParsedReport
 from pipeline.store import format_for
 from pipeline.validate import check_identities
 
@@ -37,7 +37,8 @@ def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> 
 
 def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedReport:
     """Map a read document onto the template and check its identities."""
-    report = ParsedReport()
+    report = ParsedReport(reader=doc.reader or doc.format, pages=doc.pages)
+    report.findings.extend(doc.findings)
     report.title = metadata.find_title(doc, title_hint)
     report.year = metadata.year_of(report.title, doc)
     report.agency = metadata.agency_of(report.title)
@@ -64,7 +65,8 @@ def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedRep
     report.kind = KIND_REPORT
     report.tables_found = found
     report.cells = t2.cells + t3.cells + t4.cells
-    report.findings = t2.findings + t3.findings + t4.findings
+    _place(report.cells, doc)
+    report.findings.extend(t2.findings + t3.findings + t4.findings)
     report.table_versions = _versions(t2.versions, t3.version)
     report.template = _template(report.table_versions)
     for name in (PROACTIVE, APPLICATIONS, REVIEW):
@@ -83,6 +85,15 @@ def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedRep
     report.findings.extend(_unreadable(report))
     report.findings.extend(check_identities(report))
     return report
+
+
+def _place(cells: list[Cell], doc: Document) -> None:
+    """Copy where each value was printed (page; OCR confidence and box) from its grid cell."""
+    for cell in cells:
+        printed = doc.tables[cell.source_table].grid[cell.source_row][cell.source_col]
+        cell.source_page = printed.page
+        cell.confidence = printed.confidence
+        cell.box = list(printed.box) if printed.box is not None else None
 
 
 _TABLE_NUMERAL = {PROACTIVE: "二", APPLICATIONS: "三", REVIEW: "四"}

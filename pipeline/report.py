@@ -37,6 +37,9 @@ class Cell:
     article_item: int | None = None  # table 二 only
     category_code: str | None = None  # table 二 only; None for rows the template does not have
     unit: str | None = None  # table 二 only: count | 10k_yuan
+    source_page: int | None = None  # 1-based page of a paged document (pdf, scans)
+    confidence: float | None = None  # OCR recognition confidence (0–1); None where no OCR was involved
+    box: list[float] | None = None  # OCR'd cells: [x0, y0, x1, y1] in pixels of the page image
 
 
 @dataclass(slots=True)
@@ -62,6 +65,8 @@ class ParsedReport:
     table_versions: dict[str, str] = field(default_factory=dict)
     cells: list[Cell] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    reader: str | None = None  # what read the values: docx, html, txt, pdf, doc, ocr
+    pages: int | None = None  # page count of a paged document
 
     def cells_of(self, table: str) -> list[Cell]:
         return [c for c in self.cells if c.table == table]

@@ -55,8 +55,8 @@ _STATUS_MESSAGES = {
     STATUS_NOT_A_REPORT: "not an annual information-disclosure report: no table 二, 三 or 四 recognised",
 }
 
-#: Findings that are reading problems, not failed checks: not counted in reports.checks_failed.
-NOT_COUNTED_AS_FAILED_CHECK = frozenset({"unreadable_cell"})
+#: Findings that are reading problems or notes, not failed checks: not counted in reports.checks_failed.
+NOT_COUNTED_AS_FAILED_CHECK = frozenset({"unreadable_cell", "scanned_pages_skipped", "ocr_values"})
 
 PROGRESS_EVERY = 10.0  # seconds between the parse stage's progress lines
 _READ_BATCH = 256  # cache entries / raw objects read at once (concurrent requests on object storage)

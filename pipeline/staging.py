@@ -35,7 +35,7 @@ from pipeline.report import Cell, Finding, ParsedReport
 from pipeline.store import RawDocument
 
 #: Bumped when the snapshot's columns change: an older snapshot is then not reused.
-SNAPSHOT_VERSION = "1"
+SNAPSHOT_VERSION = "2"
 META_VERSION = b"xxgk_snapshot_version"
 META_INPUTS = b"xxgk_parse_inputs"
 ROW_GROUP_DOCUMENTS = 2048  # documents per Parquet row group (their cells: a few hundred thousand)
@@ -56,6 +56,9 @@ CELL_TYPE = pa.struct(
         ("article_item", _I),
         ("category_code", _S),
         ("unit", _S),
+        ("source_page", _I),
+        ("confidence", _F),
+        ("box", pa.list_(_F)),
     ]
 )
 FINDING_TYPE = pa.struct(
@@ -95,6 +98,8 @@ PARSED_FIELDS = pa.schema(
         ("table_versions", _S),  # JSON object
         ("cells", pa.list_(CELL_TYPE)),
         ("report_findings", pa.list_(FINDING_TYPE)),
+        ("reader", _S),
+        ("pages", _I),
     ]
 )
 VERDICT_FIELDS = pa.schema(
@@ -120,6 +125,8 @@ def parsed_columns(payload: dict | None, error: str | None = None) -> dict[str, 
             "table_versions": json.dumps(r.get("table_versions") or {}, ensure_ascii=False, sort_keys=True),
             "cells": r.get("cells") or [],
             "report_findings": r.get("findings") or [],
+            "reader": r.get("reader"),
+            "pages": r.get("pages"),
         }
     if payload is not None:
         error = payload.get("error") or "parse failed"
@@ -135,6 +142,8 @@ def parsed_columns(payload: dict | None, error: str | None = None) -> dict[str, 
         "table_versions": "{}",
         "cells": [],
         "report_findings": [],
+        "reader": None,
+        "pages": None,
     }
 
 
@@ -270,4 +279,6 @@ def report_of(row: dict[str, Any], cells: list[dict] | None = None) -> ParsedRep
         table_versions=json.loads(row["table_versions"] or "{}"),
         cells=[Cell(**c) for c in (row["cells"] if cells is None else cells) or []],
         findings=[Finding(**f) for f in row["report_findings"] or []],
+        reader=row.get("reader"),
+        pages=row.get("pages"),
     )

@@ -131,6 +131,13 @@ REPORTS = TableDef(
             "and other checks); null when the document was not parsed.",
         ),
         Column("parser_version", "string", "Version of the parser that produced this row.", required=True),
+        Column(
+            "reader",
+            "string",
+            "What read the values: docx, html, txt, pdf, doc (.doc/.wps converted by LibreOffice, then read "
+            "as .docx), ocr (any value read from a picture); null when the document was not parsed.",
+        ),
+        Column("pages", "int64", "Page count of a paged document (pdf); null otherwise."),
     ),
 )
 
@@ -203,6 +210,22 @@ CELLS = TableDef(
             "Why the cell could not be read with certainty (null when it was read). Added to the contract: "
             "tells 'left blank' from 'unreadable' without a join.",
         ),
+        Column(
+            "source_page", "int64", "1-based page the cell was printed on (paged documents); null otherwise."
+        ),
+        Column(
+            "confidence",
+            "float64",
+            "OCR recognition confidence of the cell (0–1); null where no OCR was involved.",
+        ),
+        *(
+            Column(
+                f"box_{edge}",
+                "float64",
+                f"OCR'd cells: {what} of the cell's box, in pixels of the page image.",
+            )
+            for edge, what in (("x0", "left"), ("y0", "top"), ("x1", "right"), ("y1", "bottom"))
+        ),
     ),
 )
 
@@ -215,7 +238,9 @@ VALIDATION_ISSUES = TableDef(
         Column("scope", "string", "The column, row or proceeding checked."),
         Column("expected", "float64", "The value the check expected (e.g. the sum of the parts)."),
         Column("actual", "float64", "The value printed."),
-        Column("severity", "string", "error or warning."),
+        Column(
+            "severity", "string", "error, warning, or info (a note that is not a finding, e.g. ocr_values)."
+        ),
         Column("message", "string", "What failed, naming the table, row and column."),
     ),
 )
@@ -247,7 +272,7 @@ SNAPSHOT_COLUMNS: dict[str, list[str]] = {
     "reports": [
         *_KEY_COLUMNS,
         *("source", "title", "title_hint", "locator", "format", "sha256", "fetched_at", "template", "error"),
-        *("duplicate_of", "parser_version", "report_findings", "cross_findings"),
+        *("duplicate_of", "parser_version", "report_findings", "cross_findings", "reader", "pages"),
     ],
     "applications": [*_KEY_COLUMNS, "cells"],
     "review_litigation": [*_KEY_COLUMNS, "cells"],
@@ -391,6 +416,8 @@ def _reports(snapshot: pa.Table) -> pa.Table:
         "duplicate_of": snapshot.column("duplicate_of"),
         "checks_failed": pa.array(failed_checks, pa.int64(), mask=~_np(parsed, False)),
         "parser_version": snapshot.column("parser_version"),
+        "reader": snapshot.column("reader"),
+        "pages": snapshot.column("pages"),
     }
     return _finish("reports", columns, np.argsort(_doc_rank(snapshot), kind="stable"))
 
@@ -500,6 +527,11 @@ def _cells_table(snapshot: pa.Table) -> pa.Table:
         **_keys(snapshot, docs),
         **{name: cells.column(name) for name in ("table", "row_code", "column_code", "raw_text", "value")},
         **{name: cells.column(name) for name in ("source_table", "source_row", "source_col", "unreadable")},
+        **{name: cells.column(name) for name in ("source_page", "confidence")},
+        **{
+            f"box_{edge}": _list_item(cells.column("box"), i)
+            for i, edge in enumerate(("x0", "y0", "x1", "y1"))
+        },
     }
     order = np.lexsort(
         (
@@ -512,6 +544,16 @@ def _cells_table(snapshot: pa.Table) -> pa.Table:
         )
     )
     return _finish("cells", columns, order)
+
+
+def _list_item(lists: pa.ChunkedArray | pa.Array, index: int) -> pa.ChunkedArray | pa.Array:
+    """Item `index` of each list (null where the list is null or shorter)."""
+    if isinstance(lists, pa.ChunkedArray):
+        return pa.chunked_array([_list_item(chunk, index) for chunk in lists.chunks], pa.float64())
+    lengths = _np(pc.list_value_length(lists), 0)
+    long_enough = pa.array(lengths > index)
+    safe = pc.if_else(long_enough, lists, pa.scalar([0.0] * (index + 1), lists.type))
+    return pc.if_else(long_enough, pc.list_element(safe, index), pa.scalar(None, pa.float64()))
 
 
 def _issues(snapshot: pa.Table) -> pa.Table:

@@ -21,10 +21,11 @@ from pipeline.tables import TABLE_NAMES, TABLES
 from tests.conftest import FIXTURES, PINGTAN, SEED_NAME, make_corpus
 
 KEYS = ["report_id", "region", "agency", "year"]
-CONTRACT_COLUMNS = {  # CONTRACT.md, "Output tables" (cells.unreadable: documented addition)
+CONTRACT_COLUMNS = {  # CONTRACT.md "Output tables" and its v2 additions (cells.unreadable, box_*: documented)
     "reports": [
         "report_id", "source", "region", "agency", "year", "title", "url", "format", "content_sha256",
         "fetched_at", "template", "status", "error", "duplicate_of", "checks_failed", "parser_version",
+        "reader", "pages",
     ],
     "applications": [
         *KEYS, "row_code", "row_label", "natural_person", "commercial_enterprise", "research_institution",
@@ -36,16 +37,16 @@ CONTRACT_COLUMNS = {  # CONTRACT.md, "Output tables" (cells.unreadable: document
     ],
     "cells": [
         *KEYS, "table", "row_code", "column_code", "raw_text", "value", "source_table", "source_row",
-        "source_col", "unreadable",
+        "source_col", "unreadable", "source_page", "confidence", "box_x0", "box_y0", "box_x1", "box_y1",
     ],
     "validation_issues": [*KEYS, "check", "scope", "expected", "actual", "severity", "message"],
 }  # fmt: skip
 INTEGER_COLUMNS = {
     "year", "checks_failed", "natural_person", "commercial_enterprise", "research_institution",
     "social_welfare_org", "legal_service_org", "other_org", "total", "upheld", "corrected", "other",
-    "pending", "article_item", "source_table", "source_row", "source_col",
+    "pending", "article_item", "source_table", "source_row", "source_col", "pages", "source_page",
 }  # fmt: skip
-FLOAT_COLUMNS = {"value", "expected", "actual"}
+FLOAT_COLUMNS = {"value", "expected", "actual", "confidence", "box_x0", "box_y0", "box_x1", "box_y1"}
 
 SEED_ID = report_id_for("jugezhuang", SEED_NAME)
 BROKEN_DOCX_ID = report_id_for("jugezhuang", "x.docx")
