@@ -11,6 +11,7 @@ from pipeline import template as T
 from pipeline.document import Document, DocumentError
 from pipeline.extract import applications, metadata, proactive, review
 from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, segment
+from pipeline.readers.ocr.settings import DEFAULT_MIN_CONFIDENCE, min_confidence_from_env
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Cell, Finding, ParsedReport
 from pipeline.store import format_for
 from pipeline.validate import check_identities
@@ -32,11 +33,20 @@ def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> 
         from pipeline.readers.text import read_text
 
         return read_text(data)
-    raise DocumentError(f"{fmt}: format not supported yet (supported: docx, html, txt)")
+    if fmt == "image":
+        from pipeline.readers.ocr.document import read_picture
+
+        return read_picture(data)
+    raise DocumentError(f"{fmt}: format not supported yet (supported: docx, html, txt, image)")
 
 
-def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedReport:
-    """Map a read document onto the template and check its identities."""
+def extract_report(
+    doc: Document, *, title_hint: str | None = None, ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE
+) -> ParsedReport:
+    """Map a read document onto the template and check its identities.
+
+    A value read by OCR less surely than `ocr_min_confidence` is unreadable (with the confidence in
+    the reason), before the identities are checked: they never see an unsure value."""
     report = ParsedReport(reader=doc.reader or doc.format, pages=doc.pages)
     report.findings.extend(doc.findings)
     report.title = metadata.find_title(doc, title_hint)
@@ -65,7 +75,7 @@ def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedRep
     report.kind = KIND_REPORT
     report.tables_found = found
     report.cells = t2.cells + t3.cells + t4.cells
-    _place(report.cells, doc)
+    _place(report.cells, doc, ocr_min_confidence)
     report.findings.extend(t2.findings + t3.findings + t4.findings)
     report.table_versions = _versions(t2.versions, t3.version)
     report.template = _template(report.table_versions)
@@ -87,13 +97,17 @@ def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedRep
     return report
 
 
-def _place(cells: list[Cell], doc: Document) -> None:
-    """Copy where each value was printed (page; OCR confidence and box) from its grid cell."""
+def _place(cells: list[Cell], doc: Document, ocr_min_confidence: float) -> None:
+    """Copy where each value was printed (page; OCR confidence and box) from its grid cell; a value
+    OCR read less surely than `ocr_min_confidence` becomes unreadable (accepted means confident)."""
     for cell in cells:
         printed = doc.tables[cell.source_table].grid[cell.source_row][cell.source_col]
         cell.source_page = printed.page
         cell.confidence = printed.confidence
         cell.box = list(printed.box) if printed.box is not None else None
+        if printed.confidence is not None and printed.confidence < ocr_min_confidence and not cell.unreadable:
+            cell.value = None
+            cell.unreadable = f"OCR confidence {printed.confidence:.2f} < {ocr_min_confidence:.2f}"
 
 
 _TABLE_NUMERAL = {PROACTIVE: "二", APPLICATIONS: "三", REVIEW: "四"}
@@ -150,15 +164,25 @@ def _unreadable(report: ParsedReport) -> list[Finding]:
 
 
 def parse_document(
-    data: bytes, fmt: str, *, http_charset: str | None = None, title_hint: str | None = None
+    data: bytes,
+    fmt: str,
+    *,
+    http_charset: str | None = None,
+    title_hint: str | None = None,
+    ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> ParsedReport:
     """Parse one document. Raises DocumentError (with the reason) when it cannot be read."""
     doc = read_document(data, fmt, http_charset=http_charset)
-    return extract_report(doc, title_hint=title_hint)
+    return extract_report(doc, title_hint=title_hint, ocr_min_confidence=ocr_min_confidence)
 
 
-def parse_file(path: Path) -> ParsedReport:
+def parse_file(path: Path, *, ocr_min_confidence: float | None = None) -> ParsedReport:
+    """Parse a file by its extension; the OCR threshold defaults to the environment's."""
     fmt = format_for(path.name)
     if fmt is None:
-        raise DocumentError(f"{path.name}: unknown file type (expected .docx, .html, .htm or .txt)")
-    return parse_document(path.read_bytes(), fmt)
+        raise DocumentError(
+            f"{path.name}: unknown file type (expected .docx, .html, .htm, .txt, .png, .jpg, .jpeg or .gif)"
+        )
+    if ocr_min_confidence is None:
+        ocr_min_confidence = min_confidence_from_env()
+    return parse_document(path.read_bytes(), fmt, ocr_min_confidence=ocr_min_confidence)

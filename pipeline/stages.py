@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 from pipeline import PARSER_VERSION, crossreport, fs, staging
 from pipeline.config import Settings, Source
 from pipeline.fs import DataPath
+from pipeline.readers.ocr.settings import min_confidence_from_env
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Finding, ParsedReport
 from pipeline.store import Manifest, RawDocument, RawStore, manifest_path, now_utc
 from pipeline.workers import Job, Limits, parse_jobs
@@ -117,8 +118,11 @@ class ParseStats:
 
 
 def _inputs_digest(doc: RawDocument) -> str:
-    """The parse inputs besides the bytes: the same bytes with another charset or hint parse anew."""
-    key = json.dumps([doc.format, doc.http_charset, doc.title_hint], ensure_ascii=False)
+    """The parse inputs besides the bytes: the same bytes with another charset, hint or OCR threshold
+    parse anew."""
+    key = json.dumps(
+        [doc.format, doc.http_charset, doc.title_hint, min_confidence_from_env()], ensure_ascii=False
+    )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
@@ -281,6 +285,8 @@ def _parse_groups(
     total = len(keys)
     say(f"parse {source.name}: {total} documents to parse — {limits.describe()}")
 
+    ocr_threshold = min_confidence_from_env()
+
     def jobs() -> Iterator[Job]:  # bytes are read a batch at a time, as workers ask for documents
         for batch in _batches(keys, _READ_BATCH):
             datas = fs.read_many([store.path(groups[k][0].doc.sha256) for k in batch])
@@ -290,13 +296,16 @@ def _parse_groups(
                     for record in groups[key]:
                         record.error = "raw bytes missing from the store"
                     continue
-                yield Job(key, data, doc.format or "", doc.http_charset, doc.title_hint)
+                yield Job(key, data, doc.format or "", doc.http_charset, doc.title_hint, ocr_threshold)
 
     start = last = time.monotonic()
     failed, cpu, done = 0, 0.0, 0
+    ocr_pages, ocr_seconds = 0, 0.0
     parsed: set[int] = set()
     for done, outcome in enumerate(parse_jobs(jobs(), limits), start=1):
         cpu += outcome.cpu
+        if outcome.ocr_pages:
+            ocr_pages, ocr_seconds = ocr_pages + outcome.ocr_pages, ocr_seconds + outcome.seconds
         members = groups[outcome.key]
         first = members[0]
         cache_file = digest = None
@@ -315,14 +324,20 @@ def _parse_groups(
             last = now
             say(
                 f"parse {source.name}: {done}/{total} parsed ({done / (now - start):.0f} documents/s), "
-                f"{failed} failed"
+                f"{failed} failed" + _ocr_progress(ocr_pages, ocr_seconds)
             )
     wall = time.monotonic() - start
     say(
         f"parse {source.name}: {done} parsed in {wall:.1f} s, {cpu:.1f} s of parser CPU time"
         + (f" ({done / cpu:.1f} documents per CPU second)" if cpu > 0 else "")
+        + _ocr_progress(ocr_pages, ocr_seconds)
     )
     return parsed
+
+
+def _ocr_progress(pages: int, seconds: float) -> str:
+    """The OCR part of a progress line: pages read from pictures and wall seconds per page."""
+    return f"; OCR: {pages} pages, {seconds / pages:.1f} s/page" if pages else ""
 
 
 def parse_all(settings: Settings, *, log: Log | None = None) -> tuple[list[ParseRecord], ParseStats]:

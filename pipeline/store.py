@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pipeline import fs
 from pipeline.fs import DataPath
 
-FORMATS = ("docx", "doc", "html", "txt", "pdf", "wps")
+FORMATS = ("docx", "doc", "html", "txt", "pdf", "wps", "image")
 
 
 def report_id_for(source: str, locator: str) -> str:
@@ -39,6 +39,10 @@ def format_for(name: str, content_type: str | None = None) -> str | None:
         (".txt", "txt"),
         (".pdf", "pdf"),
         (".wps", "wps"),
+        (".png", "image"),  # a scanned page or a table pasted as a picture: read by OCR
+        (".jpg", "image"),
+        (".jpeg", "image"),
+        (".gif", "image"),
     ):
         if lower.endswith(ext):
             return fmt
@@ -53,6 +57,8 @@ def format_for(name: str, content_type: str | None = None) -> str | None:
         return "pdf"
     if ctype.startswith("text/plain"):
         return "txt"
+    if ctype.startswith(("image/png", "image/jpeg", "image/gif")):
+        return "image"
     return None
 
 

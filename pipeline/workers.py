@@ -17,6 +17,8 @@ Configuration (environment, read by `Limits.from_env`):
 
     XXGK_PARSE_WORKERS    worker processes; default os.cpu_count(); 1 = in-process
     XXGK_PARSE_TIMEOUT    seconds per document; default 60
+    XXGK_PARSE_OCR_TIMEOUT  seconds per document that may need OCR (a picture, a PDF, a page or .docx
+                          that embeds pictures: `may_need_ocr`); default 600 (OCR takes seconds a page)
     XXGK_PARSE_MEMORY_MB  address-space cap per worker process (interpreter and imports included,
                           about 50 MB); default 1500; 0 = no cap
 
@@ -50,8 +52,12 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from pipeline.readers.ocr.settings import DEFAULT_MIN_CONFIDENCE
+
 WORKERS_ENV = "XXGK_PARSE_WORKERS"
 TIMEOUT_ENV = "XXGK_PARSE_TIMEOUT"
+OCR_TIMEOUT_ENV = "XXGK_PARSE_OCR_TIMEOUT"
+DEFAULT_OCR_TIMEOUT = 600.0
 MEMORY_ENV = "XXGK_PARSE_MEMORY_MB"
 TEST_HOOKS_ENV = "XXGK_PARSE_TEST_HOOKS"
 DEFAULT_TIMEOUT = 60.0
@@ -66,6 +72,7 @@ class Limits:
     workers: int = 1
     timeout: float = DEFAULT_TIMEOUT
     memory_mb: int = DEFAULT_MEMORY_MB  # 0: no cap
+    ocr_timeout: float = DEFAULT_OCR_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
@@ -88,13 +95,21 @@ class Limits:
             workers=max(1, workers),
             timeout=number(TIMEOUT_ENV, DEFAULT_TIMEOUT, float) or DEFAULT_TIMEOUT,
             memory_mb=number(MEMORY_ENV, DEFAULT_MEMORY_MB, int),
+            ocr_timeout=number(OCR_TIMEOUT_ENV, DEFAULT_OCR_TIMEOUT, float) or DEFAULT_OCR_TIMEOUT,
         )
+
+    def timeout_for(self, job: Job) -> float:
+        """The time a job may take: longer for a document that may be read by OCR."""
+        return max(self.timeout, self.ocr_timeout) if may_need_ocr(job) else self.timeout
 
     def describe(self) -> str:
         if self.workers == 1:
             return "1 worker (in-process, no time or memory limit)"
         memory = f"{self.memory_mb} MB per worker" if self.memory_mb else "no memory cap"
-        return f"{self.workers} worker processes, {self.timeout:g} s per document, {memory}"
+        return (
+            f"{self.workers} worker processes, {self.timeout:g} s per document "
+            f"({self.ocr_timeout:g} s where OCR may be needed), {memory}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,7 @@ class Job:
     fmt: str
     http_charset: str | None = None
     title_hint: str | None = None
+    ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE  # a parse input: part of the cache key
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +136,19 @@ class Outcome:
     seconds: float  # wall time of the parse
     cpu: float = 0.0  # CPU time of the parse (of the process that ran it)
     retire: bool = False  # the worker that made it stops after it (it came close to its memory cap)
+    ocr_pages: int = 0  # pictures read by OCR (the progress line reports them and seconds per page)
+
+
+def may_need_ocr(job: Job) -> bool:
+    """Whether a document may hold pictures to OCR: a picture, a PDF (scanned pages), or an HTML page
+    or .docx that embeds pictures (a cheap look at the bytes, no parse)."""
+    if job.fmt in ("image", "pdf"):
+        return True
+    if job.fmt == "docx":
+        return b"word/media/" in job.data
+    if job.fmt == "html":
+        return b"data:image/" in job.data
+    return False
 
 
 def _encode(payload: dict) -> bytes:
@@ -137,9 +166,17 @@ def parse_job(job: Job, *, memory_mb: int = 0) -> Outcome:
     from pipeline.parse import parse_document
 
     start, cpu = time.perf_counter(), time.process_time()
+    ocr_pages = 0
     try:
-        report = parse_document(job.data, job.fmt, http_charset=job.http_charset, title_hint=job.title_hint)
+        report = parse_document(
+            job.data,
+            job.fmt,
+            http_charset=job.http_charset,
+            title_hint=job.title_hint,
+            ocr_min_confidence=job.ocr_min_confidence,
+        )
         payload, cacheable = {"ok": True, "report": report.to_dict()}, True
+        ocr_pages = sum(int(f.actual or 0) for f in report.findings if f.check == "ocr_values")
     except MemoryError:
         payload, cacheable = {"ok": False, "error": _memory_message(memory_mb)}, False
     except Exception as exc:  # a parser bug must not lose the document nor stop the run
@@ -155,7 +192,9 @@ def parse_job(job: Job, *, memory_mb: int = 0) -> Outcome:
     except MemoryError:
         payload, cacheable = {"ok": False, "error": _memory_message(memory_mb)}, False
         encoded = _encode(payload)
-    return Outcome(job.key, payload["ok"], payload.get("error"), encoded, cacheable, seconds, cpu)
+    return Outcome(
+        job.key, payload["ok"], payload.get("error"), encoded, cacheable, seconds, cpu, ocr_pages=ocr_pages
+    )
 
 
 def _memory_message(memory_mb: int) -> str:
@@ -363,7 +402,7 @@ def parse_jobs(jobs: Iterable[Job], limits: Limits) -> Iterator[Outcome]:
             if not busy:
                 return
             now = time.monotonic()
-            first_deadline = min(w.started + limits.timeout for w in busy)
+            first_deadline = min(w.started + limits.timeout_for(w.job) for w in busy if w.job)
             ready = set(wait([w.conn for w in busy], max(0.0, first_deadline - now)))
             now = time.monotonic()
             for worker in busy:
@@ -381,8 +420,8 @@ def parse_jobs(jobs: Iterable[Job], limits: Limits) -> Iterator[Outcome]:
                     if outcome.retire:  # it exits after this outcome (memory): a fresh one takes over
                         pool.retire(worker, kill=False)
                     yield dataclasses.replace(outcome, retire=False)
-                elif now - worker.started >= limits.timeout:
+                elif now - worker.started >= (allowed := limits.timeout_for(job)):
                     pool.retire(worker, kill=True)
-                    yield _failed(job, f"parse exceeded {limits.timeout:g} s", now - worker.started)
+                    yield _failed(job, f"parse exceeded {allowed:g} s", now - worker.started)
     finally:
         pool.close()

@@ -29,11 +29,14 @@ MAX_CELLS = 200_000
 
 @dataclass(frozen=True, slots=True)
 class CellSpec:
-    """A cell as printed in a row, before expansion."""
+    """A cell as printed in a row, before expansion; paged and OCR readers add where it was printed."""
 
     text: str
     rowspan: int = 1
     colspan: int = 1
+    page: int | None = None
+    confidence: float | None = None
+    box: tuple[float, float, float, float] | None = None
 
 
 def parse_span(raw: str | None) -> int:
@@ -92,7 +95,7 @@ def expand(
                     col = here.index(None, col)
                 except ValueError:
                     col = len(here)
-            cell = GridCell(spec.text, r, col, rowspan, colspan)
+            cell = GridCell(spec.text, r, col, rowspan, colspan, spec.page, spec.confidence, spec.box)
             for below in grid[r : r + rowspan]:
                 if len(below) < col + colspan:
                     below.extend([None] * (col + colspan - len(below)))

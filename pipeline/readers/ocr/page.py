@@ -1,0 +1,83 @@
+"""One page image → its tables (cells with text, confidence and box) and the text lines outside them.
+
+Order of work: deskew (on the ink), find the ruled tables, paint the ruling lines out, recognise every
+cell crop in one batch, then recognise the rows of text outside the tables (headings, the report's
+title, page numbers) so that tables keep their context and the document its title.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.readers.ocr import cells, ruling
+from pipeline.readers.ocr.engine import recognise
+from pipeline.readers.ocr.image import PageImage
+
+TEXT_MIN_CONFIDENCE = 0.5  # a line outside the tables read less surely than this is noise, not text
+MAX_LINE_HEIGHT = 40  # pixels per 1,000 of page height: taller rows of ink are pictures, seals, not text
+
+
+@dataclass(slots=True)
+class OcrCell:
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    text: str
+    confidence: float | None
+    box: tuple[int, int, int, int]
+
+
+@dataclass(slots=True)
+class OcrTable:
+    cells: list[OcrCell]
+    top: int  # y of its top line, to order it among the page's text lines
+
+
+@dataclass(slots=True)
+class OcrPage:
+    page: int
+    angle: float
+    tables: list[OcrTable] = field(default_factory=list)
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (y, text) outside the tables
+
+
+def read_page(image: PageImage) -> OcrPage:
+    angle = ruling.skew_angle(ruling.binarise(image.grey))
+    grey = ruling.rotate(image.grey, angle)
+    horizontal, vertical = ruling.line_masks(grey)
+    found = ruling.find_tables(horizontal, vertical)
+    clean = cells.without_lines(grey, horizontal | vertical)
+    clean_ink = ruling.binarise(clean)
+    page = OcrPage(image.page, angle)
+    boxes = [c.box for t in found for c in t.cells]
+    texts = iter(cells.read_cells(clean, clean_ink, boxes))
+    for table in found:
+        out = []
+        for c in table.cells:
+            read = next(texts)
+            out.append(OcrCell(c.row, c.col, c.rowspan, c.colspan, read.text, read.confidence, c.box))
+        page.tables.append(OcrTable(out, table.box[1]))
+    page.lines = _text_outside(clean, [t.box for t in found])
+    return page
+
+
+def _text_outside(grey: np.ndarray, tables: list[tuple[int, int, int, int]]) -> list[tuple[int, str]]:
+    """Text lines outside the tables: the page's rows of ink (tables painted white), each recognised.
+
+    Rows of ink, not a text detector: detection on a whole 200-dpi page costs several seconds, and
+    what is printed outside a report's tables is plain lines of text (headings, title, page numbers)."""
+    page = grey.copy()
+    for x0, y0, x1, y1 in tables:
+        page[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
+    ink = ruling.binarise(page)
+    boxes = [
+        b for b in cells.line_boxes(ink) if b[3] - b[1] <= MAX_LINE_HEIGHT * max(1, grey.shape[0] // 1000)
+    ]
+    lines = []
+    for (_x0, y0, _x1, y1), read in zip(boxes, recognise([cells.crop(page, b) for b in boxes]), strict=True):
+        if read.text and read.confidence >= TEXT_MIN_CONFIDENCE:
+            lines.append(((y0 + y1) // 2, read.text))
+    return lines

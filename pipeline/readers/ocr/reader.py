@@ -1,0 +1,89 @@
+"""Pictures → tables and paragraphs, as every reader produces them; a scan unreadable as a whole fails.
+
+`read_pictures` takes the decoded page images of one document (a scanned PDF's pages, an HTML page's
+`<img>`s, a .docx's pictures, a picture file) in order and returns what OCR found: tables as grids of
+cells that carry page, confidence and box; paragraphs from the text lines outside them, each table's
+context being the few lines printed before it. A picture without a ruled table gives no table.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from pipeline.document import DocumentError, Table
+from pipeline.readers.grid import CellSpec, GridBudget
+from pipeline.readers.ocr.image import MIN_SIDE, PageImage
+from pipeline.readers.ocr.page import OcrTable, read_page
+
+CONTEXT_LINES = 3
+CONTEXT_CHARS = 300
+
+
+@dataclass(slots=True)
+class Pictures:
+    """What OCR read from a document's pictures."""
+
+    tables: list[Table] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    pictures: int = 0  # pictures OCR'd
+    seconds: float = 0.0
+
+    @property
+    def cells(self) -> int:
+        return sum(len(t.grid) for t in self.tables)
+
+
+def read_pictures(images: list[PageImage], budget: GridBudget, *, first_index: int = 0) -> Pictures:
+    """OCR every picture; tables are numbered from `first_index` (after a page's text tables)."""
+    out = Pictures()
+    start = time.perf_counter()
+    recent: list[str] = []
+    for image in images:
+        if min(image.grey.shape[:2]) < MIN_SIDE:
+            continue  # an icon, a logo, a rule: too small to hold a report's table
+        out.pictures += 1
+        page = read_page(image)
+        items: list[tuple[int, str | OcrTable]] = [(y, text) for y, text in page.lines]
+        items += [(t.top, t) for t in page.tables]
+        for _y, item in sorted(items, key=lambda pair: pair[0]):
+            if isinstance(item, str):
+                out.paragraphs.append(item)
+                recent = [*recent, item][-CONTEXT_LINES:]
+                continue
+            context = "\n".join(recent)[-CONTEXT_CHARS:]
+            grid = budget.expand(_rows(item, image.page))
+            out.tables.append(Table(first_index + len(out.tables), grid, context))
+    out.seconds = time.perf_counter() - start
+    return out
+
+
+def _rows(table: OcrTable, page: int) -> list[list[CellSpec]]:
+    rows: list[list[CellSpec]] = []
+    for cell in table.cells:
+        while len(rows) <= cell.row:
+            rows.append([])
+        rows[cell.row].append(
+            CellSpec(
+                cell.text,
+                cell.rowspan,
+                cell.colspan,
+                page,
+                None if cell.confidence is None else round(cell.confidence, 4),
+                tuple(float(v) for v in cell.box),
+            )
+        )
+    return rows
+
+
+def require_tables(found: Pictures, what: str) -> None:
+    """A document that is only pictures must yield a table with text, else it fails with the reason."""
+    if not found.pictures:
+        raise DocumentError(f"ocr: {what}: no picture large enough to hold a table (under {MIN_SIDE} pixels)")
+    if not found.tables:
+        raise DocumentError(
+            f"ocr: {what}: no ruled table found in {found.pictures} picture(s) "
+            "(blank, not a table, or resolution too low)"
+        )
+    if not any(cell.text.strip() for t in found.tables for row in t.grid for cell in row):
+        raise DocumentError(f"ocr: {what}: tables found but no text could be read (resolution too low?)")

@@ -1,0 +1,205 @@
+"""A page image → its ruled tables: deskew, binarise, find ruling lines, cut the grid into cells.
+
+Why lines first: recognising a whole page misses isolated `0` cells and cannot say which cell a number
+belongs to; the ruling lines can. The page is binarised against the local paper level (so that thin light lines stay
+ink and light cell fills stay paper), its skew measured on the ink (the angle within ±`MAX_SKEW`° at which
+rows of ink line up best) and undone. Horizontal and vertical lines are what survive a morphological
+opening with a long thin kernel. A table is a cluster of lines; its row and column boundaries are the
+line positions; two neighbouring grid slots belong to one merged cell when the line between them is
+missing (less than half of that segment is inked).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MAX_SKEW = 2.0  # degrees
+SKEW_STEP = 0.1
+MIN_TABLE_ROWS = 2
+MIN_TABLE_COLS = 2
+SEGMENT_INKED = 0.5
+CONTRAST = 40  # grey levels below the local mean that count as ink (print)
+# Ruling lines: a hairline rendered at 200 dpi is ~20 levels below the paper. Noise never makes a
+# long straight run that faint, so lines are looked for with a lower contrast than print.
+LINE_CONTRAST = 12  # share of a boundary segment that must be inked for it to be a line
+
+
+@dataclass(frozen=True, slots=True)
+class CellBox:
+    """A cell of a found table: its grid position and span, and its box inside the ruling lines."""
+
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 (inside the lines)
+
+
+@dataclass(frozen=True, slots=True)
+class TableBox:
+    box: tuple[int, int, int, int]
+    cells: list[CellBox]
+    n_rows: int
+    n_cols: int
+
+
+def binarise(grey: np.ndarray, contrast: int = CONTRAST) -> np.ndarray:
+    """Ink mask (uint8 0/255): darker by `contrast` grey levels than the paper around it.
+
+    The paper's level is the brightest pixel nearby (a morphological dilation), so dark print next to
+    a pixel does not lower it the way a local mean would; light cell fills and uneven paper stay
+    paper; no smoothing, which would erase one-pixel lines (specks are dropped later)."""
+    size = max(15, (min(grey.shape) // 60) | 1)
+    paper = cv2.dilate(grey, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))).astype(np.int16)
+    return np.where(grey.astype(np.int16) < paper - contrast, 255, 0).astype(np.uint8)
+
+
+def skew_angle(ink: np.ndarray) -> float:
+    """The rotation (degrees) that makes rows of ink horizontal: the angle whose row profile is sharpest."""
+    scale = 1000 / max(ink.shape)
+    small = cv2.resize(ink, None, fx=min(1.0, scale), fy=min(1.0, scale), interpolation=cv2.INTER_AREA)
+    h, w = small.shape
+    centre = (w / 2, h / 2)
+    best, best_score = 0.0, -1.0
+    for step in range(int(-MAX_SKEW / SKEW_STEP), int(MAX_SKEW / SKEW_STEP) + 1):
+        angle = step * SKEW_STEP
+        turned = cv2.warpAffine(small, cv2.getRotationMatrix2D(centre, angle, 1.0), (w, h))
+        profile = turned.sum(axis=1, dtype=np.float64)
+        score = float(np.square(np.diff(profile)).sum())
+        if score > best_score:
+            best, best_score = angle, score
+    return best
+
+
+def rotate(image: np.ndarray, angle: float) -> np.ndarray:
+    """Rotate about the centre, new area paper-white."""
+    if abs(angle) < 1e-9:
+        return image
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def line_masks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal and vertical ruling lines: faint ink that survives an opening with a long thin kernel."""
+    ink = binarise(grey, LINE_CONTRAST)
+    h, w = ink.shape
+    length = max(25, min(h, w) // 40)
+    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    # A line is thin: what is thick across it is a run of text whose faint halo joined up.
+    thick = max(6, min(h, w) // 200)
+    horizontal &= ~cv2.morphologyEx(horizontal, cv2.MORPH_OPEN, np.ones((thick, 1), np.uint8))
+    vertical &= ~cv2.morphologyEx(vertical, cv2.MORPH_OPEN, np.ones((1, thick), np.uint8))
+    # Bridge the small breaks noise and JPEG leave in a printed line.
+    horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3)))
+    vertical = cv2.dilate(vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
+    return horizontal, vertical
+
+
+def _positions(profile: np.ndarray, minimum: float) -> list[int]:
+    """Centres of the runs of `profile` at or above `minimum` (one per printed line)."""
+    above = profile >= minimum
+    out, start = [], None
+    for i, on in enumerate(above):
+        if on and start is None:
+            start = i
+        elif not on and start is not None:
+            out.append((start + i - 1) // 2)
+            start = None
+    if start is not None:
+        out.append((start + len(above) - 1) // 2)
+    return out
+
+
+def _inked(mask: np.ndarray, fixed: int, lo: int, hi: int, *, horizontal: bool, band: int) -> bool:
+    """Whether the boundary segment at `fixed` from `lo` to `hi` is a printed line."""
+    if hi <= lo:
+        return True
+    if horizontal:
+        strip = mask[max(0, fixed - band) : fixed + band + 1, lo:hi]
+        covered = strip.max(axis=0) > 0
+    else:
+        strip = mask[lo:hi, max(0, fixed - band) : fixed + band + 1]
+        covered = strip.max(axis=1) > 0
+    return bool(covered.mean() >= SEGMENT_INKED)
+
+
+def find_tables(horizontal: np.ndarray, vertical: np.ndarray) -> list[TableBox]:
+    """The ruled tables of a deskewed page, given its line masks (`line_masks`), top to bottom."""
+    lines = cv2.bitwise_or(horizontal, vertical)
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    h, w = horizontal.shape
+    tables = []
+    for i in range(1, count):
+        x, y, bw, bh, _area = stats[i]
+        if bw < w * 0.2 or bh < max(40, h * 0.02):
+            continue
+        table = _grid(horizontal[y : y + bh, x : x + bw], vertical[y : y + bh, x : x + bw], (x, y))
+        if table is not None:
+            tables.append(table)
+    return sorted(tables, key=lambda t: t.box[1])
+
+
+def _grid(horizontal: np.ndarray, vertical: np.ndarray, origin: tuple[int, int]) -> TableBox | None:
+    h, w = horizontal.shape
+    band = 3
+    # A boundary is a line somewhere in the table: merged cells leave only part of it printed.
+    ys = _positions(horizontal.sum(axis=1) / 255, minimum=max(20, w * 0.04))
+    xs = _positions(vertical.sum(axis=0) / 255, minimum=max(20, h * 0.03))
+    if len(ys) < MIN_TABLE_ROWS + 1 or len(xs) < MIN_TABLE_COLS + 1:
+        return None
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    parent = list(range(n_rows * n_cols))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(a: int, b: int) -> None:
+        parent[find(a)] = find(b)
+
+    for r in range(n_rows):
+        for c in range(n_cols):
+            if c + 1 < n_cols and not _inked(
+                vertical, xs[c + 1], ys[r] + band, ys[r + 1] - band, horizontal=False, band=band
+            ):
+                union(r * n_cols + c, r * n_cols + c + 1)
+            if r + 1 < n_rows and not _inked(
+                horizontal, ys[r + 1], xs[c] + band, xs[c + 1] - band, horizontal=True, band=band
+            ):
+                union(r * n_cols + c, (r + 1) * n_cols + c)
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for r in range(n_rows):
+        for c in range(n_cols):
+            groups.setdefault(find(r * n_cols + c), []).append((r, c))
+    ox, oy = origin
+    cells = []
+    taken: set[tuple[int, int]] = set()
+    for slots in sorted(groups.values(), key=min):
+        r0, c0 = min(slots)
+        r1 = max(r for r, _ in slots)
+        c1 = max(c for _, c in slots)
+        block = {(r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)}
+        if block & taken:  # not a rectangle that fits: keep the slots as single cells
+            block = set(slots) - taken
+            for r, c in sorted(block):
+                cells.append(_cell(r, c, r, c, xs, ys, ox, oy))
+            taken |= block
+            continue
+        taken |= block
+        cells.append(_cell(r0, c0, r1, c1, xs, ys, ox, oy))
+    cells.sort(key=lambda cell: (cell.row, cell.col))
+    box = (ox + xs[0], oy + ys[0], ox + xs[-1], oy + ys[-1])
+    return TableBox(box, cells, n_rows, n_cols)
+
+
+def _cell(r0: int, c0: int, r1: int, c1: int, xs: list[int], ys: list[int], ox: int, oy: int) -> CellBox:
+    return CellBox(
+        r0, c0, r1 - r0 + 1, c1 - c0 + 1, (ox + xs[c0], oy + ys[r0], ox + xs[c1 + 1], oy + ys[r1 + 1])
+    )
