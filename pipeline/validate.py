@@ -44,14 +44,23 @@ def _check(
     if left is None or right is None or abs(left - right) <= _EPS:
         return None
     table = {"applications": "table 三", "review_litigation": "table 四"}[identity.table]
-    return Finding(
-        identity.code,
-        scope,
-        right,
-        left,
-        identity.severity,
-        f"{identity.code} fails in {table}, {scope}: printed {left:g}, parts sum to {right:g} ({identity.description})",
+    message = f"{identity.code} fails in {table}, {scope}: printed {left:g}, parts sum to {right:g} ({identity.description})"
+    ocr = sorted((c for c in lhs + rhs if c is not None and c.confidence is not None), key=_by_confidence)
+    if not ocr:
+        return Finding(identity.code, scope, right, left, identity.severity, message)
+    # Read by OCR: a misread is as likely as a misprint, so it is an error, naming the least sure cells.
+    shown = ", ".join(
+        f"{c.row_code}/{c.column_code} {c.raw_text!r} (confidence {c.confidence:.2f})"
+        for c in ocr[:OCR_NAMED]
     )
+    return Finding(identity.code, scope, right, left, "error", f"{message}; read by OCR, least sure: {shown}")
+
+
+OCR_NAMED = 3  # cells an OCR'd identity failure names, least confident first
+
+
+def _by_confidence(cell: Cell) -> float:
+    return cell.confidence if cell.confidence is not None else 1.0
 
 
 def check_identities(report: ParsedReport) -> list[Finding]:

@@ -54,7 +54,7 @@ def from_rgb(rgb: np.ndarray, *, page: int, origin: str) -> PageImage:
 def _grey(rgb: np.ndarray) -> np.ndarray:
     """Grey with coloured ink (seals, stamps) turned light: each pixel's brightest channel, unless the
     pixel is close to neutral, where the plain luminance is kept (grey print and fills stay grey)."""
-    rgb = rgb.astype(np.int16)
+    rgb = rgb.astype(np.int32)  # the weighted sum below overflows int16
     brightest = rgb.max(axis=2)
     darkest = rgb.min(axis=2)
     luminance = (rgb[..., 0] * 299 + rgb[..., 1] * 587 + rgb[..., 2] * 114) // 1000
