@@ -32,7 +32,11 @@ def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> 
         from pipeline.readers.text import read_text
 
         return read_text(data)
-    raise DocumentError(f"{fmt}: format not supported yet (supported: docx, html, txt)")
+    if fmt == "pdf":
+        from pipeline.readers.pdf import read_pdf
+
+        return read_pdf(data)
+    raise DocumentError(f"{fmt}: format not supported yet (supported: docx, html, txt, pdf)")
 
 
 def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedReport:
@@ -141,8 +145,7 @@ def _unreadable(report: ParsedReport) -> list[Finding]:
             None,
             None,
             "warning",
-            f"{c.table}: row {c.row_code}, column {c.column_code} at table {c.source_table} "
-            f"row {c.source_row} col {c.source_col}: {c.unreadable}",
+            f"{c.table}: row {c.row_code}, column {c.column_code} at {c.position()}: {c.unreadable}",
         )
         for c in report.cells
         if c.unreadable

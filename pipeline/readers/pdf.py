@@ -1,0 +1,283 @@
+"""Read a text PDF report: pdfplumber finds the tables, their cell boxes give the grid and its spans.
+
+Why pdfplumber (MIT): measured on real reports (PDF.md), it finds every cell of 淮安's tables, keeps
+Chinese text intact and exposes each cell's box, from which spans are recovered exactly; PyMuPDF is
+AGPL and its table finder splits decimals, camelot pulls in OpenCV and inserts spaces.
+
+Tables. Each page's ruled tables (`find_tables`: lines and rectangle edges, so a row closed only by
+white fill rectangles is still closed) become one `Table` each, in reading order; a table that runs
+over a page break is two tables, and the row stream of extraction reads them as one (as it does for
+split HTML tables). The grid comes from the cell boxes: their distinct left/right edges are the
+grid's columns, their tops/bottoms its rows, so a value spanning two grid columns or a label spanning
+three rows is one `GridCell` with its spans; a grid position no box covers is an empty cell. A frame
+with a single column (a shaded paragraph, a text box) holds paragraphs, not a table. Each glyph goes
+to the cell its centre lies in (pdf_text: lines, wrapped numbers, radicals); glyphs outside tables are
+the page's paragraphs. Headers, footers and page numbers are never inside a cell: a cell holds only
+what is printed inside its box.
+
+Pages. Every GridCell names its page (`cells.source_page`). A page with no glyphs but a large
+picture is a scan: a document made only of such pages fails ("scanned PDF: no text layer (N
+pages)"); a document with some is read and says which pages were skipped (`scanned_pages_skipped`).
+
+Metadata. The title is taken from the first page's text, not from the PDF's Title entry, which is
+often a generic placeholder (政府信息公开工作年度报告); that entry is kept in `meta`.
+
+Safety. Size, page count and objects per page are bounded before the expensive step; an encrypted
+PDF opens when its user password is empty, else fails with that reason; anything pdfminer raises
+on a broken or hostile file (bad xref, deep nesting) becomes a one-line DocumentError. Memory and
+time beyond that are the parse worker's limits (pipeline.workers).
+"""
+
+from __future__ import annotations
+
+import bisect
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from pipeline.document import Document, DocumentError, GridCell, Table, table_context
+from pipeline.readers import pdf_text
+from pipeline.readers.grid import CellSpec, GridBudget
+from pipeline.readers.pdf_text import Line, Margins, Paragraphs
+from pipeline.report import Finding
+
+MB = 1024 * 1024
+MAX_BYTES = 50 * MB  # the crawler's download cap
+MAX_PAGES = 500  # a report has 3–30
+MAX_PAGE_OBJECTS = 100_000  # glyphs + lines + rectangles + curves on one page; a report page has ~2,000
+SCAN_IMAGE_SHARE = 0.25  # a page without glyphs whose pictures cover this share of it is a scan
+EDGE_SNAP = 1.5  # points: cell edges closer than this are the same grid line
+
+SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+
+
+def read_pdf(data: bytes) -> Document:
+    """PDF bytes → Document (tables with spans and pages, paragraphs). DocumentError if unreadable."""
+    if len(data) > MAX_BYTES:
+        raise DocumentError(f"pdf: {len(data)} bytes (limit {MAX_BYTES})")
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise DocumentError("pdf: not a PDF file (no %PDF header)")
+    import pdfplumber  # deferred: only PDF documents pay for importing pdfminer
+
+    try:
+        with pdfplumber.open(io.BytesIO(data), password="") as pdf:
+            return _read(pdf)
+    except DocumentError:
+        raise
+    except MemoryError:
+        raise
+    except RecursionError:
+        raise DocumentError("pdf: cannot parse (objects nested too deeply)") from None
+    except Exception as exc:
+        raise DocumentError(f"pdf: cannot parse ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason from pdfminer's exceptions (pdfplumber wraps them)."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+    name = type(inner).__name__
+    if "Password" in name or "Encrypt" in name:
+        return "encrypted, and the user password is not empty"
+    text = " ".join(str(inner).split())[:200]
+    return f"{name}: {text}" if text else name
+
+
+@dataclass(slots=True)
+class _Reading:
+    doc: Document
+    budget: GridBudget
+    paragraphs: Paragraphs = field(default_factory=Paragraphs)
+    scanned: list[int] = field(default_factory=list)
+    text_pages: int = 0
+
+
+def _read(pdf) -> Document:  # noqa: ANN001 - pdfplumber.PDF
+    n_pages = len(pdf.pages)
+    if n_pages > MAX_PAGES:
+        raise DocumentError(f"pdf: {n_pages} pages (limit {MAX_PAGES}): not a report")
+    reading = _Reading(Document(format="pdf", pages=n_pages), GridBudget("pdf"))
+    title = pdf.metadata.get("Title") if isinstance(pdf.metadata, dict) else None
+    if isinstance(title, str) and title.strip():
+        reading.doc.meta["pdf_title"] = title.strip()
+    for number, page in enumerate(pdf.pages, start=1):
+        try:
+            _read_page(reading, page, number)
+        finally:
+            page.close()  # its parsed objects: memory stays flat over long documents
+    reading.doc.paragraphs = reading.paragraphs.finish()
+    if reading.scanned and not reading.text_pages:
+        raise DocumentError(f"scanned PDF: no text layer ({len(reading.scanned)} pages)")
+    if reading.scanned:
+        pages = ", ".join(map(str, reading.scanned))
+        reading.doc.findings.append(
+            Finding(
+                "scanned_pages_skipped",
+                f"pages {pages}",
+                None,
+                None,
+                "warning",
+                f"pdf: {len(reading.scanned)} of {n_pages} pages have no text layer (pictures only) and were "
+                f"not read: page {pages}",
+            )
+        )
+    return reading.doc
+
+
+def _read_page(reading: _Reading, page, number: int) -> None:  # noqa: ANN001 - pdfplumber.Page
+    objects = page.objects
+    count = sum(len(objects.get(kind, ())) for kind in ("char", "line", "rect", "curve"))
+    if count > MAX_PAGE_OBJECTS:
+        raise DocumentError(f"pdf: page {number} has {count} drawing objects (limit {MAX_PAGE_OBJECTS})")
+    chars = [c for c in page.chars if c["text"]]
+    if not chars:
+        if _picture_share(page) >= SCAN_IMAGE_SHARE:
+            reading.scanned.append(number)
+        return
+    reading.text_pages += 1
+    found = [_Found.of(t) for t in page.find_tables(SETTINGS)]
+    tables = [t for t in found if t is not None and t.n_cols > 1]
+    outside: list[dict] = []
+    for ch in chars:
+        x, y = (ch["x0"] + ch["x1"]) / 2, (ch["top"] + ch["bottom"]) / 2
+        home = next((t for t in tables if t.holds(x, y)), None)
+        if home is None:
+            outside.append(ch)
+        else:
+            home.add(ch, x, y)
+    lines = pdf_text.lines_of(outside)
+    margins = Margins.of(lines) or Margins(0.0, float(page.width), 0.0)
+    items: list[tuple[float, int, Line | _Found]] = [(line.top, 0, line) for line in lines]
+    items += [(t.top, 1, t) for t in tables]
+    items.sort(key=lambda item: (item[0], item[1]))
+    first = True
+    for _top, _kind, item in items:
+        if isinstance(item, Line):
+            reading.paragraphs.add(item, margins, new_page=first)
+            first = False
+        else:
+            reading.paragraphs.close()
+            _add_table(reading, item, number)
+
+
+def _picture_share(page) -> float:  # noqa: ANN001
+    area = float(page.width * page.height) or 1.0
+    covered = sum(max(0.0, (im["x1"] - im["x0"]) * (im["bottom"] - im["top"])) for im in page.images)
+    return covered / area
+
+
+def _add_table(reading: _Reading, found: _Found, page: int) -> None:
+    rows = found.rows()
+    index = len(reading.doc.tables)
+    grid = reading.budget.expand(rows)
+    grid = [[_on_page(cell, page) for cell in row] for row in grid]
+    # expand() shares one GridCell per printed cell; keep that identity after adding the page
+    reading.doc.tables.append(Table(index, _shared(grid), table_context(reading.paragraphs.done)))
+
+
+def _on_page(cell: GridCell, page: int) -> GridCell:
+    return (
+        cell
+        if cell.page == page
+        else GridCell(cell.text, cell.row, cell.col, cell.rowspan, cell.colspan, page)
+    )
+
+
+def _shared(grid: list[list[GridCell]]) -> list[list[GridCell]]:
+    """One object per printed cell at every position it covers (by its top-left position)."""
+    by_origin: dict[tuple[int, int], GridCell] = {}
+    return [[by_origin.setdefault((c.row, c.col), c) for c in row] for row in grid]
+
+
+@dataclass(slots=True)
+class _Box:
+    r0: int
+    c0: int
+    r1: int  # exclusive
+    c1: int
+    right: float  # the cell's right edge in points
+    chars: list[dict] = field(default_factory=list)
+
+
+class _Found:
+    """A table pdfplumber found on a page: its grid lines, its cell boxes and the glyphs in each."""
+
+    def __init__(self, boxes: list[tuple[float, float, float, float]]) -> None:
+        self.xs = _snap(x for b in boxes for x in (b[0], b[2]))
+        self.ys = _snap(y for b in boxes for y in (b[1], b[3]))
+        self.top, self.bottom = self.ys[0], self.ys[-1]
+        self.left, self.right = self.xs[0], self.xs[-1]
+        self.cells: list[_Box] = []
+        self.at: dict[tuple[int, int], _Box] = {}
+        for x0, top, x1, bottom in boxes:
+            c0, c1 = _index(self.xs, x0), _index(self.xs, x1)
+            r0, r1 = _index(self.ys, top), _index(self.ys, bottom)
+            if c1 <= c0 or r1 <= r0:
+                continue
+            if any((r, c) in self.at for r in range(r0, r1) for c in range(c0, c1)):
+                continue  # overlapping boxes: the first one found keeps the positions
+            box = _Box(r0, c0, r1, c1, x1)
+            self.cells.append(box)
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    self.at[(r, c)] = box
+
+    @classmethod
+    def of(cls, table) -> _Found | None:  # noqa: ANN001 - pdfplumber Table
+        boxes = [tuple(map(float, cell)) for cell in table.cells]
+        return cls(boxes) if boxes else None
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.xs) - 1
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.ys) - 1
+
+    def holds(self, x: float, y: float) -> bool:
+        return self.left <= x <= self.right and self.top <= y <= self.bottom
+
+    def add(self, ch: dict, x: float, y: float) -> None:
+        """Give a glyph (centre x, y) to the cell whose box holds it; between boxes it is dropped
+        (a glyph on a ruling line belongs to no cell)."""
+        c = min(max(bisect.bisect_right(self.xs, x) - 1, 0), self.n_cols - 1)
+        r = min(max(bisect.bisect_right(self.ys, y) - 1, 0), self.n_rows - 1)
+        box = self.at.get((r, c))
+        if box is not None:
+            box.chars.append(ch)
+
+    def rows(self) -> list[list[CellSpec]]:
+        """Printed rows for `grid.expand`: each cell at its own row, holes filled with empty cells so
+        that expansion puts every cell in the column its box starts at."""
+        rows: list[list[CellSpec]] = []
+        for r in range(self.n_rows):
+            specs: list[CellSpec] = []
+            for c in range(self.n_cols):
+                box = self.at.get((r, c))
+                if box is None:
+                    specs.append(CellSpec(""))
+                elif box.r0 == r and box.c0 == c:
+                    lines = pdf_text.lines_of(box.chars)
+                    text = pdf_text.cell_text(lines, box.right)
+                    specs.append(CellSpec(text, box.r1 - box.r0, box.c1 - box.c0))
+            rows.append(specs)
+        return rows
+
+
+def _snap(values: Iterator[float]) -> list[float]:
+    """Distinct coordinates, those closer than EDGE_SNAP merged (their first value kept)."""
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > EDGE_SNAP:
+            out.append(v)
+    return out
+
+
+def _index(edges: list[float], value: float) -> int:
+    """The grid line nearest `value`."""
+    i = bisect.bisect_left(edges, value)
+    if i == len(edges):
+        return i - 1
+    if i > 0 and value - edges[i - 1] < edges[i] - value:
+        return i - 1
+    return i
