@@ -91,7 +91,7 @@ class _Reading:
     text_pages: int = 0
 
 
-def _read(pdf) -> Document:  # noqa: ANN001 - pdfplumber.PDF
+def _read(pdf) -> Document:
     n_pages = len(pdf.pages)
     if n_pages > MAX_PAGES:
         raise DocumentError(f"pdf: {n_pages} pages (limit {MAX_PAGES}): not a report")
@@ -123,7 +123,7 @@ def _read(pdf) -> Document:  # noqa: ANN001 - pdfplumber.PDF
     return reading.doc
 
 
-def _read_page(reading: _Reading, page, number: int) -> None:  # noqa: ANN001 - pdfplumber.Page
+def _read_page(reading: _Reading, page, number: int) -> None:
     objects = page.objects
     count = sum(len(objects.get(kind, ())) for kind in ("char", "line", "rect", "curve"))
     if count > MAX_PAGE_OBJECTS:
@@ -159,7 +159,7 @@ def _read_page(reading: _Reading, page, number: int) -> None:  # noqa: ANN001 - 
             _add_table(reading, item, number)
 
 
-def _picture_share(page) -> float:  # noqa: ANN001
+def _picture_share(page) -> float:
     area = float(page.width * page.height) or 1.0
     covered = sum(max(0.0, (im["x1"] - im["x0"]) * (im["bottom"] - im["top"])) for im in page.images)
     return covered / area
@@ -222,7 +222,7 @@ class _Found:
                     self.at[(r, c)] = box
 
     @classmethod
-    def of(cls, table) -> _Found | None:  # noqa: ANN001 - pdfplumber Table
+    def of(cls, table) -> _Found | None:
         boxes = [tuple(map(float, cell)) for cell in table.cells]
         return cls(boxes) if boxes else None
 

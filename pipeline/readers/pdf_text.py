@@ -20,6 +20,7 @@ sizes match, the gap is a normal line gap and this line is not indented; consecu
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def cell_text(lines: Sequence[Line], right: float) -> str:
     if not lines:
         return ""
     out = [lines[0].text]
-    for above, line in zip(lines, lines[1:], strict=False):
+    for above, line in itertools.pairwise(lines):
         wrapped = (
             _NUMBER_END.search(above.text) is not None
             and _NUMBER_START.search(line.text) is not None
