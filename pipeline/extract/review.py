@@ -88,7 +88,7 @@ def extract(rows: list[Row]) -> ReviewResult:
     header: list[Row] = []
     for i, row in enumerate(rows):
         values = [c for c in row.cells if looks_like_value(c.text)]
-        tail = row.cells[-_WIDTH:]
+        tail = _value_tail(row, header)
         # the data row: 15 values (all blank is a data row too, under a header: blank cells are facts)
         if (
             len(row.cells) >= _WIDTH
@@ -110,6 +110,23 @@ def extract(rows: list[Row]) -> ReviewResult:
         _run_together(result, row)
         return result
     return result
+
+
+def _value_tail(row: Row, header: list[Row]) -> list[GridCell]:
+    """The data row's 15 value cells: its last 15 — unless cells printing nothing close the row and
+    the header's outcome labels stand over the 15 before them. (LibreOffice turns a row's
+    `w:gridAfter` into a real empty cell, in .docx and in PDF: a column the header does not have.)"""
+    tail = row.cells[-_WIDTH:]
+    end = len(row.cells)
+    while end > _WIDTH and not normalize(row.cells[end - 1].text):
+        end -= 1
+    if end == len(row.cells):
+        return tail
+    labelled = max(
+        ([c.col for c in h.cells if _outcome(normalize(c.text))] for h in header), key=len, default=[]
+    )
+    before = row.cells[end - _WIDTH : end]
+    return before if labelled == [c.col for c in before] else tail
 
 
 def _per_proceeding_rows(rows: list[Row], header: list[Row]) -> list[Cell]:

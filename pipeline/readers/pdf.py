@@ -31,7 +31,9 @@ time beyond that are the parse worker's limits (pipeline.workers).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -40,6 +42,7 @@ from pipeline.readers import pdf_text
 from pipeline.readers.grid import CellSpec, GridBudget
 from pipeline.readers.pdf_text import Line, Margins, Paragraphs
 from pipeline.report import Finding
+from pipeline.values import read_count
 
 MB = 1024 * 1024
 MAX_BYTES = 50 * MB  # the crawler's download cap
@@ -83,10 +86,22 @@ def _reason(exc: BaseException) -> str:
 
 
 @dataclass(slots=True)
+class _Piece:
+    """A table found on one page, before its grid is built (a row split by the page break above it
+    is first joined back)."""
+
+    found: _Found
+    page: int
+    context: str
+    first_on_page: bool = False
+    last_on_page: bool = False
+
+
+@dataclass(slots=True)
 class _Reading:
     doc: Document
-    budget: GridBudget
     paragraphs: Paragraphs = field(default_factory=Paragraphs)
+    pieces: list[_Piece] = field(default_factory=list)
     scanned: list[int] = field(default_factory=list)
     text_pages: int = 0
 
@@ -95,7 +110,7 @@ def _read(pdf) -> Document:
     n_pages = len(pdf.pages)
     if n_pages > MAX_PAGES:
         raise DocumentError(f"pdf: {n_pages} pages (limit {MAX_PAGES}): not a report")
-    reading = _Reading(Document(format="pdf", pages=n_pages), GridBudget("pdf"))
+    reading = _Reading(Document(format="pdf", pages=n_pages))
     title = pdf.metadata.get("Title") if isinstance(pdf.metadata, dict) else None
     if isinstance(title, str) and title.strip():
         reading.doc.meta["pdf_title"] = title.strip()
@@ -107,6 +122,14 @@ def _read(pdf) -> Document:
     reading.doc.paragraphs = reading.paragraphs.finish()
     if reading.scanned and not reading.text_pages:
         raise DocumentError(f"scanned PDF: no text layer ({len(reading.scanned)} pages)")
+    for above, below in itertools.pairwise(reading.pieces):
+        if above.last_on_page and below.first_on_page and below.page == above.page + 1:
+            _join_split_row(above.found, below.found)
+    budget = GridBudget("pdf")
+    for piece in reading.pieces:
+        if piece.found.n_rows:
+            grid = _paged(budget.expand(piece.found.rows()), piece.page)
+            reading.doc.tables.append(Table(len(reading.doc.tables), grid, piece.context))
     if reading.scanned:
         pages = ", ".join(map(str, reading.scanned))
         reading.doc.findings.append(
@@ -144,19 +167,18 @@ def _read_page(reading: _Reading, page, number: int) -> None:
             outside.append(ch)
         else:
             home.add(ch, x, y)
-    lines = pdf_text.lines_of(outside)
+    lines = [line for line in pdf_text.lines_of(outside) if not pdf_text.is_page_number(line.text)]
     margins = Margins.of(lines) or Margins(0.0, float(page.width), 0.0)
     items: list[tuple[float, int, Line | _Found]] = [(line.top, 0, line) for line in lines]
     items += [(t.top, 1, t) for t in tables]
     items.sort(key=lambda item: (item[0], item[1]))
-    first = True
-    for _top, _kind, item in items:
+    for i, (_top, _kind, item) in enumerate(items):
         if isinstance(item, Line):
-            reading.paragraphs.add(item, margins, new_page=first)
-            first = False
+            reading.paragraphs.add(item, margins, new_page=i == 0)
         else:
             reading.paragraphs.close()
-            _add_table(reading, item, number)
+            context = table_context(reading.paragraphs.done)
+            reading.pieces.append(_Piece(item, number, context, i == 0, i == len(items) - 1))
 
 
 def _picture_share(page) -> float:
@@ -165,27 +187,61 @@ def _picture_share(page) -> float:
     return covered / area
 
 
-def _add_table(reading: _Reading, found: _Found, page: int) -> None:
-    rows = found.rows()
-    index = len(reading.doc.tables)
-    grid = reading.budget.expand(rows)
-    grid = [[_on_page(cell, page) for cell in row] for row in grid]
-    # expand() shares one GridCell per printed cell; keep that identity after adding the page
-    reading.doc.tables.append(Table(index, _shared(grid), table_context(reading.paragraphs.done)))
+def _paged(grid: list[list[GridCell]], page: int) -> list[list[GridCell]]:
+    """The grid with its page on every cell, one object per printed cell as `expand` made it."""
+    moved: dict[int, GridCell] = {}
+
+    def on_page(cell: GridCell) -> GridCell:
+        if id(cell) not in moved:
+            moved[id(cell)] = dataclasses.replace(cell, page=page)
+        return moved[id(cell)]
+
+    return [[on_page(cell) for cell in row] for row in grid]
 
 
-def _on_page(cell: GridCell, page: int) -> GridCell:
-    return (
-        cell
-        if cell.page == page
-        else GridCell(cell.text, cell.row, cell.col, cell.rowspan, cell.colspan, page)
-    )
+def _is_number(text: str) -> bool:
+    return read_count(text, signed=True, integer=False).value is not None
 
 
-def _shared(grid: list[list[GridCell]]) -> list[list[GridCell]]:
-    """One object per printed cell at every position it covers (by its top-left position)."""
-    by_origin: dict[tuple[int, int], GridCell] = {}
-    return [[by_origin.setdefault((c.row, c.col), c) for c in row] for row in grid]
+def _join_split_row(above: _Found, below: _Found) -> None:
+    """A row that a page break cut in two: its lower part (the first row below the break) goes back
+    into the last row above it.
+
+    Only when it cannot be anything else: the pieces share their column lines; the first row below
+    holds no number and prints text only where the last row above prints text that is not a number
+    (a repeated header prints over number columns, a new data row carries numbers); the last row
+    above holds numbers. The text is appended to the cell of the same column, line after line; a
+    label that spans on over further rows below the break keeps its part (the row stream reads a
+    label continued across tables).
+    """
+    if not below.n_rows or not above.n_rows:
+        return
+    if any(min(abs(x - y) for y in above.xs) > EDGE_SNAP for x in below.xs):
+        return
+    first = [box for box in below.cells if box.r0 == 0]
+    texts = {id(box): below.text(box) for box in first}
+    if any(_is_number(texts[id(box)]) for box in first):
+        return
+    last = above.n_rows - 1
+    above_row = {id(b): b for b in (above.at.get((last, c)) for c in range(above.n_cols)) if b is not None}
+    if not any(_is_number(above.text(b)) for b in above_row.values()):
+        return
+    moves: list[tuple[_Box, str]] = []
+    for box in first:
+        text = texts[id(box)]
+        if not text:
+            continue
+        col = _index(above.xs, below.xs[box.c0])
+        target = above.at.get((last, min(col, above.n_cols - 1)))
+        if target is None or not above.text(target) or _is_number(above.text(target)):
+            return
+        if box.r1 == 1:  # a label running on below the break stays: the row stream joins it
+            moves.append((target, text))
+    if not moves:
+        return
+    for target, text in moves:
+        target.extra.append(text)
+    below.drop_first_row()
 
 
 @dataclass(slots=True)
@@ -196,6 +252,7 @@ class _Box:
     c1: int
     right: float  # the cell's right edge in points
     chars: list[dict] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)  # text of its part below a page break
 
 
 class _Found:
@@ -247,21 +304,43 @@ class _Found:
             box.chars.append(ch)
 
     def rows(self) -> list[list[CellSpec]]:
-        """Printed rows for `grid.expand`: each cell at its own row, holes filled with empty cells so
-        that expansion puts every cell in the column its box starts at."""
+        """Printed rows for `grid.expand`: each cell at its own row; a hole before a cell is filled with
+        an empty cell so that expansion puts every cell in the column its box starts at, a hole at the
+        end of a row is not (nothing is printed there: the row is ragged, as in HTML)."""
         rows: list[list[CellSpec]] = []
         for r in range(self.n_rows):
             specs: list[CellSpec] = []
+            holes = 0
             for c in range(self.n_cols):
                 box = self.at.get((r, c))
                 if box is None:
-                    specs.append(CellSpec(""))
+                    holes += 1
                 elif box.r0 == r and box.c0 == c:
-                    lines = pdf_text.lines_of(box.chars)
-                    text = pdf_text.cell_text(lines, box.right)
-                    specs.append(CellSpec(text, box.r1 - box.r0, box.c1 - box.c0))
+                    specs.extend([CellSpec("")] * holes)
+                    holes = 0
+                    specs.append(CellSpec(self.text(box), box.r1 - box.r0, box.c1 - box.c0))
+                else:
+                    specs.extend([CellSpec("")] * holes)
+                    holes = 0
             rows.append(specs)
         return rows
+
+    def text(self, box: _Box) -> str:
+        printed = pdf_text.cell_text(pdf_text.lines_of(box.chars), box.right)
+        return "\n".join(t for t in (printed, *box.extra) if t)
+
+    def drop_first_row(self) -> None:
+        """Forget row 0 (joined to the table above); cells spanning on below it start at row 1."""
+        self.ys = self.ys[1:]
+        self.top = self.ys[0]
+        kept = []
+        for box in self.cells:
+            if box.r1 <= 1:
+                continue
+            box.r0, box.r1 = max(box.r0, 1) - 1, box.r1 - 1
+            kept.append(box)
+        self.cells = kept
+        self.at = {(r, c): box for box in kept for r in range(box.r0, box.r1) for c in range(box.c0, box.c1)}
 
 
 def _snap(values: Iterator[float]) -> list[float]:
