@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline import template as T
+from pipeline.convert import LEGACY_FORMATS, Converter, sniff
 from pipeline.document import Document, DocumentError
 from pipeline.extract import applications, metadata, proactive, review
 from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, segment
@@ -36,7 +37,15 @@ def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> 
         from pipeline.readers.pdf import read_pdf
 
         return read_pdf(data)
-    raise DocumentError(f"{fmt}: format not supported yet (supported: docx, html, txt, pdf)")
+    if fmt in LEGACY_FORMATS:
+        real = sniff(data, fmt)
+        if real != fmt:  # a .doc that is really a .docx or an HTML page: read it for what it is
+            return read_document(data, real, http_charset=http_charset)
+        with Converter() as converter:
+            doc = read_document(converter.convert_one(data, fmt), "docx")
+        doc.reader = "doc"
+        return doc
+    raise DocumentError(f"{fmt}: format not supported (supported: docx, doc, wps, html, txt, pdf)")
 
 
 def extract_report(doc: Document, *, title_hint: str | None = None) -> ParsedReport:
@@ -153,15 +162,27 @@ def _unreadable(report: ParsedReport) -> list[Finding]:
 
 
 def parse_document(
-    data: bytes, fmt: str, *, http_charset: str | None = None, title_hint: str | None = None
+    data: bytes,
+    fmt: str,
+    *,
+    http_charset: str | None = None,
+    title_hint: str | None = None,
+    reader: str | None = None,
 ) -> ParsedReport:
-    """Parse one document. Raises DocumentError (with the reason) when it cannot be read."""
+    """Parse one document. Raises DocumentError (with the reason) when it cannot be read.
+
+    `reader` names what made `data` when it is not the original document (`doc`: .docx bytes the
+    parse stage converted from a .doc/.wps beforehand)."""
     doc = read_document(data, fmt, http_charset=http_charset)
+    if reader is not None:
+        doc.reader = reader
     return extract_report(doc, title_hint=title_hint)
 
 
 def parse_file(path: Path) -> ParsedReport:
     fmt = format_for(path.name)
     if fmt is None:
-        raise DocumentError(f"{path.name}: unknown file type (expected .docx, .html, .htm or .txt)")
+        raise DocumentError(
+            f"{path.name}: unknown file type (expected .docx, .doc, .wps, .html, .htm, .txt or .pdf)"
+        )
     return parse_document(path.read_bytes(), fmt)

@@ -106,6 +106,7 @@ class Job:
     fmt: str
     http_charset: str | None = None
     title_hint: str | None = None
+    reader: str | None = None  # what made `data` when it is not the original (pipeline.parse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,7 @@ class Outcome:
     cacheable: bool  # deterministic (same bytes, same outcome): goes to the cache
     seconds: float  # wall time of the parse
     cpu: float = 0.0  # CPU time of the parse (of the process that ran it)
+    pages: int = 0  # pages of a paged document (for the per-format progress line)
     retire: bool = False  # the worker that made it stops after it (it came close to its memory cap)
 
 
@@ -137,9 +139,13 @@ def parse_job(job: Job, *, memory_mb: int = 0) -> Outcome:
     from pipeline.parse import parse_document
 
     start, cpu = time.perf_counter(), time.process_time()
+    pages = 0
     try:
-        report = parse_document(job.data, job.fmt, http_charset=job.http_charset, title_hint=job.title_hint)
+        report = parse_document(
+            job.data, job.fmt, http_charset=job.http_charset, title_hint=job.title_hint, reader=job.reader
+        )
         payload, cacheable = {"ok": True, "report": report.to_dict()}, True
+        pages = report.pages or 0
     except MemoryError:
         payload, cacheable = {"ok": False, "error": _memory_message(memory_mb)}, False
     except Exception as exc:  # a parser bug must not lose the document nor stop the run
@@ -155,7 +161,9 @@ def parse_job(job: Job, *, memory_mb: int = 0) -> Outcome:
     except MemoryError:
         payload, cacheable = {"ok": False, "error": _memory_message(memory_mb)}, False
         encoded = _encode(payload)
-    return Outcome(job.key, payload["ok"], payload.get("error"), encoded, cacheable, seconds, cpu)
+    return Outcome(
+        job.key, payload["ok"], payload.get("error"), encoded, cacheable, seconds, cpu, pages=pages
+    )
 
 
 def _memory_message(memory_mb: int) -> str:
