@@ -34,6 +34,7 @@ import bisect
 import dataclasses
 import io
 import itertools
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -61,6 +62,8 @@ def read_pdf(data: bytes) -> Document:
     if not data.lstrip()[:5].startswith(b"%PDF"):
         raise DocumentError("pdf: not a PDF file (no %PDF header)")
     import pdfplumber  # deferred: only PDF documents pay for importing pdfminer
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font-descriptor chatter, once per glyph run
 
     try:
         with pdfplumber.open(io.BytesIO(data), password="") as pdf:
@@ -157,7 +160,8 @@ def _read_page(reading: _Reading, page, number: int) -> None:
             reading.scanned.append(number)
         return
     reading.text_pages += 1
-    found = [_Found.of(t) for t in page.find_tables(SETTINGS)]
+    settings = {**SETTINGS, "explicit_horizontal_lines": _closing_lines(page.edges)}
+    found = [_Found.of(t) for t in page.find_tables(settings)]
     tables = [t for t in found if t is not None and t.n_cols > 1]
     outside: list[dict] = []
     for ch in chars:
@@ -179,6 +183,68 @@ def _read_page(reading: _Reading, page, number: int) -> None:
             reading.paragraphs.close()
             context = table_context(reading.paragraphs.done)
             reading.pieces.append(_Piece(item, number, context, i == 0, i == len(items) - 1))
+
+
+def _closing_lines(edges: list[dict]) -> list[dict]:
+    """Horizontal rulings a table lacks where a page break cuts it: Chromium does not draw the border
+    of a cell that runs on to the next page, so the table's vertical rulings stop at the break with
+    nothing joining them, and its last (or, continued, first) row would not be a cell. Where three or
+    more vertical rulings end at the same height and no horizontal ruling spans them there, a line
+    closing them is added (it is where the cell's box ends on this page) — unless a vertical ruling
+    among them goes on past that height (a row boundary inside the table)."""
+    verticals = [e for e in edges if e["orientation"] == "v" and e["bottom"] - e["top"] >= EDGE_SNAP]
+    horizontals = [e for e in edges if e["orientation"] == "h"]
+    lines: list[dict] = []
+    for end in ("top", "bottom"):
+        for y, group in _clusters(verticals, end):
+            if len(group) < 3:
+                continue
+            x0, x1 = min(e["x0"] for e in group), max(e["x1"] for e in group)
+            if _covered(horizontals, y, x0, x1) or _runs_on(verticals, end, y, x0, x1):
+                continue
+            lines.append(
+                {
+                    "object_type": "line",
+                    "x0": x0,
+                    "x1": x1,
+                    "top": y,
+                    "bottom": y,
+                    "width": x1 - x0,
+                    "height": 0,
+                }
+            )
+    return lines
+
+
+def _runs_on(verticals: list[dict], end: str, y: float, x0: float, x1: float) -> bool:
+    """Whether a vertical ruling between x0 and x1 goes on past `y` (below it for a bottom end,
+    above it for a top end): then `y` is a row boundary inside the table, not where a page cut it."""
+    inside = (e for e in verticals if x0 - EDGE_SNAP <= e["x0"] <= x1 + EDGE_SNAP)
+    if end == "bottom":
+        return any(e["bottom"] > y + EDGE_SNAP and e["top"] <= y + EDGE_SNAP for e in inside)
+    return any(e["top"] < y - EDGE_SNAP and e["bottom"] >= y - EDGE_SNAP for e in inside)
+
+
+def _clusters(edges: list[dict], end: str) -> list[tuple[float, list[dict]]]:
+    """Edges grouped by the height of their `end` (within EDGE_SNAP)."""
+    out: list[tuple[float, list[dict]]] = []
+    for e in sorted(edges, key=lambda e: e[end]):
+        if out and e[end] - out[-1][0] <= EDGE_SNAP:
+            out[-1][1].append(e)
+        else:
+            out.append((e[end], [e]))
+    return out
+
+
+def _covered(horizontals: list[dict], y: float, x0: float, x1: float) -> bool:
+    """Whether horizontal rulings at height `y` run from x0 to x1 (gaps up to EDGE_SNAP)."""
+    spans = sorted((e["x0"], e["x1"]) for e in horizontals if abs(e["top"] - y) <= EDGE_SNAP)
+    reach = x0
+    for a, b in spans:
+        if a > reach + EDGE_SNAP:
+            break
+        reach = max(reach, b)
+    return reach >= x1 - EDGE_SNAP
 
 
 def _picture_share(page) -> float:
@@ -207,38 +273,29 @@ def _join_split_row(above: _Found, below: _Found) -> None:
     """A row that a page break cut in two: its lower part (the first row below the break) goes back
     into the last row above it.
 
-    Only when it cannot be anything else: the pieces share their column lines; the first row below
-    holds no number and prints text only where the last row above prints text that is not a number
-    (a repeated header prints over number columns, a new data row carries numbers); the last row
-    above holds numbers. The text is appended to the cell of the same column, line after line; a
-    label that spans on over further rows below the break keeps its part (the row stream reads a
-    label continued across tables).
+    It is the same row only when every cell of the first row below has a cell of exactly the same
+    columns in the last row above (a row under a header of other spans does not), holds no number
+    (the start of a new data row does), and prints text only below text that is not a number (a
+    repeated header prints over numbers). The text of each lower cell is appended to its upper cell,
+    line after line; a label that spans on over further rows below the break keeps its part there
+    (the row stream reads a label continued across tables).
     """
     if not below.n_rows or not above.n_rows:
         return
-    if any(min(abs(x - y) for y in above.xs) > EDGE_SNAP for x in below.xs):
-        return
-    first = [box for box in below.cells if box.r0 == 0]
-    texts = {id(box): below.text(box) for box in first}
-    if any(_is_number(texts[id(box)]) for box in first):
-        return
     last = above.n_rows - 1
-    above_row = {id(b): b for b in (above.at.get((last, c)) for c in range(above.n_cols)) if b is not None}
-    if not any(_is_number(above.text(b)) for b in above_row.values()):
-        return
     moves: list[tuple[_Box, str]] = []
-    for box in first:
-        text = texts[id(box)]
-        if not text:
-            continue
-        col = _index(above.xs, below.xs[box.c0])
-        target = above.at.get((last, min(col, above.n_cols - 1)))
-        if target is None or not above.text(target) or _is_number(above.text(target)):
+    for box in (b for b in below.cells if b.r0 == 0):
+        c0, c1 = above.column_line(below.xs[box.c0]), above.column_line(below.xs[box.c1])
+        if c0 is None or c1 is None:
             return
-        if box.r1 == 1:  # a label running on below the break stays: the row stream joins it
+        target = above.at.get((last, c0))
+        if target is None or (target.c0, target.c1) != (c0, c1):
+            return
+        text, upper = below.text(box), above.text(target)
+        if text and (_is_number(text) or not upper or _is_number(upper)):
+            return
+        if text and box.r1 == 1:
             moves.append((target, text))
-    if not moves:
-        return
     for target, text in moves:
         target.extra.append(text)
     below.drop_first_row()
@@ -290,6 +347,11 @@ class _Found:
     @property
     def n_rows(self) -> int:
         return len(self.ys) - 1
+
+    def column_line(self, x: float) -> int | None:
+        """The index of the column line at `x`, if the table has one there."""
+        i = _index(self.xs, x)
+        return i if abs(self.xs[i] - x) <= EDGE_SNAP else None
 
     def holds(self, x: float, y: float) -> bool:
         return self.left <= x <= self.right and self.top <= y <= self.bottom
