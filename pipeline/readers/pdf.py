@@ -51,8 +51,10 @@ MAX_PAGES = 500  # a report has 3–30
 MAX_PAGE_OBJECTS = 100_000  # glyphs + lines + rectangles + curves on one page; a report page has ~2,000
 SCAN_IMAGE_SHARE = 0.25  # a page without glyphs whose pictures cover this share of it is a scan
 EDGE_SNAP = 1.5  # points: cell edges closer than this are the same grid line
+PAGE_ALIGN = 3.0  # points: a column line on the next page this close is the same line (borders drawn
+#                   as thin rectangles put a table's edges a point or two apart from page to page)
 
-SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines", "snap_tolerance": 1}
 
 
 def read_pdf(data: bytes) -> Document:
@@ -351,7 +353,7 @@ class _Found:
     def column_line(self, x: float) -> int | None:
         """The index of the column line at `x`, if the table has one there."""
         i = _index(self.xs, x)
-        return i if abs(self.xs[i] - x) <= EDGE_SNAP else None
+        return i if abs(self.xs[i] - x) <= PAGE_ALIGN else None
 
     def holds(self, x: float, y: float) -> bool:
         return self.left <= x <= self.right and self.top <= y <= self.bottom
