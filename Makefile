@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test dev lint bench bench-10k bench-parse docs clean
+.PHONY: install run test dev lint bench bench-10k bench-parse bench-crawl docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench-10k: $(STAMP)
 # Parse speed per format on the bundled fixtures and samples.
 bench-parse: $(STAMP)
 	$(PY) -m benchmarks.parse_speed
+
+# Crawl coverage (README, Pointing it at real sites): a generated portal with every pattern, two runs.
+bench-crawl: $(STAMP)
+	$(PY) -m benchmarks.crawl_portal
 
 docs: $(STAMP)
 	$(PY) -c "from pathlib import Path; from pipeline.tables import update_readme; update_readme(Path('README.md'))"

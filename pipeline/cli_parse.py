@@ -33,6 +33,7 @@ def render_text(report: ParsedReport) -> str:
         f"year:      {report.year}",
         f"template:  {report.template}  {report.table_versions or ''}",
         f"kind:      {report.kind}",
+        f"reader:    {report.reader}" + (f", {report.pages} pages" if report.pages is not None else ""),
     ]
     proactive = report.cells_of("proactive_disclosure")
     if proactive:

@@ -82,3 +82,13 @@ class Document:
     reader: str | None = None
     pages: int | None = None
     findings: list[Finding] = field(default_factory=list)
+
+
+CONTEXT_PARAGRAPHS = 3  # paragraphs before a table that may name its section
+CONTEXT_CHARS = 300
+
+
+def table_context(paragraphs: list[str]) -> str:
+    """What is printed just before a table (`Table.context`): its last few paragraphs, the end of
+    them if long — section headings such as 三、收到和处理政府信息公开申请情况."""
+    return "\n".join(paragraphs[-CONTEXT_PARAGRAPHS:])[-CONTEXT_CHARS:]

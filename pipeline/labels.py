@@ -42,9 +42,13 @@ _TOP = re.compile(r"^([一二三四五六七八九十])\.")
 _ITEM = re.compile(r"^(\d{1,2})\.")
 
 
+_GROUP_CUT = re.compile(r"^\(([一二三四五六七八九十])$")
+
+
 def group_marker(key: str) -> str | None:
-    """The first `(三)`-style marker of a normalised label, or None."""
-    m = _GROUP.search(key)
+    """The first `(三)`-style marker of a normalised label, or None. A label that is only the
+    marker's start, `(五`, names the group too: a page break cut it (`（五` | `）不予处理`)."""
+    m = _GROUP.search(key) or _GROUP_CUT.match(key)
     return f"({m.group(1)})" if m else None
 
 

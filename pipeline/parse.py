@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline import template as T
+from pipeline.convert import LEGACY_FORMATS, Converter, sniff
 from pipeline.document import Document, DocumentError
 from pipeline.extract import applications, metadata, proactive, review
 from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, segment
@@ -33,11 +34,23 @@ def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> 
         from pipeline.readers.text import read_text
 
         return read_text(data)
+    if fmt == "pdf":
+        from pipeline.readers.pdf import read_pdf
+
+        return read_pdf(data)
     if fmt == "image":
         from pipeline.readers.ocr.document import read_picture
 
         return read_picture(data)
-    raise DocumentError(f"{fmt}: format not supported yet (supported: docx, html, txt, image)")
+    if fmt in LEGACY_FORMATS:
+        real = sniff(data, fmt)
+        if real != fmt:  # a .doc that is really a .docx or an HTML page: read it for what it is
+            return read_document(data, real, http_charset=http_charset)
+        with Converter() as converter:
+            doc = read_document(converter.convert_one(data, fmt), "docx")
+        doc.reader = "doc"
+        return doc
+    raise DocumentError(f"{fmt}: format not supported (supported: docx, doc, wps, html, txt, pdf, image)")
 
 
 def extract_report(
@@ -155,8 +168,7 @@ def _unreadable(report: ParsedReport) -> list[Finding]:
             None,
             None,
             "warning",
-            f"{c.table}: row {c.row_code}, column {c.column_code} at table {c.source_table} "
-            f"row {c.source_row} col {c.source_col}: {c.unreadable}",
+            f"{c.table}: row {c.row_code}, column {c.column_code} at {c.position()}: {c.unreadable}",
         )
         for c in report.cells
         if c.unreadable
@@ -169,10 +181,16 @@ def parse_document(
     *,
     http_charset: str | None = None,
     title_hint: str | None = None,
+    reader: str | None = None,
     ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE,
 ) -> ParsedReport:
-    """Parse one document. Raises DocumentError (with the reason) when it cannot be read."""
+    """Parse one document. Raises DocumentError (with the reason) when it cannot be read.
+
+    `reader` names what made `data` when it is not the original document (`doc`: .docx bytes the
+    parse stage converted from a .doc/.wps beforehand)."""
     doc = read_document(data, fmt, http_charset=http_charset)
+    if reader is not None:
+        doc.reader = reader
     return extract_report(doc, title_hint=title_hint, ocr_min_confidence=ocr_min_confidence)
 
 
@@ -181,7 +199,8 @@ def parse_file(path: Path, *, ocr_min_confidence: float | None = None) -> Parsed
     fmt = format_for(path.name)
     if fmt is None:
         raise DocumentError(
-            f"{path.name}: unknown file type (expected .docx, .html, .htm, .txt, .png, .jpg, .jpeg or .gif)"
+            f"{path.name}: unknown file type "
+            "(expected .docx, .doc, .wps, .html, .htm, .txt, .pdf, .png, .jpg, .jpeg or .gif)"
         )
     if ocr_min_confidence is None:
         ocr_min_confidence = min_confidence_from_env()

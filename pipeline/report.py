@@ -41,6 +41,11 @@ class Cell:
     confidence: float | None = None  # OCR recognition confidence (0–1); None where no OCR was involved
     box: list[float] | None = None  # OCR'd cells: [x0, y0, x1, y1] in pixels of the page image
 
+    def position(self) -> str:
+        """Where the cell was printed, as messages name it: table, row, col (and page)."""
+        where = f"table {self.source_table} row {self.source_row} col {self.source_col}"
+        return f"{where} (page {self.source_page})" if self.source_page is not None else where
+
 
 @dataclass(slots=True)
 class Finding:

@@ -122,6 +122,7 @@ class Job:
     http_charset: str | None = None
     title_hint: str | None = None
     ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE  # a parse input: part of the cache key
+    reader: str | None = None  # what made `data` when it is not the original (pipeline.parse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +136,7 @@ class Outcome:
     cacheable: bool  # deterministic (same bytes, same outcome): goes to the cache
     seconds: float  # wall time of the parse
     cpu: float = 0.0  # CPU time of the parse (of the process that ran it)
+    pages: int = 0  # pages of a paged document (for the per-format progress line)
     retire: bool = False  # the worker that made it stops after it (it came close to its memory cap)
     ocr_pages: int = 0  # pictures read by OCR (the progress line reports them and seconds per page)
 
@@ -166,16 +168,18 @@ def parse_job(job: Job, *, memory_mb: int = 0) -> Outcome:
     from pipeline.parse import parse_document
 
     start, cpu = time.perf_counter(), time.process_time()
-    ocr_pages = 0
+    ocr_pages = pages = 0
     try:
         report = parse_document(
             job.data,
             job.fmt,
             http_charset=job.http_charset,
             title_hint=job.title_hint,
+            reader=job.reader,
             ocr_min_confidence=job.ocr_min_confidence,
         )
         payload, cacheable = {"ok": True, "report": report.to_dict()}, True
+        pages = report.pages or 0
         ocr_pages = sum(int(f.actual or 0) for f in report.findings if f.check == "ocr_values")
     except MemoryError:
         payload, cacheable = {"ok": False, "error": _memory_message(memory_mb)}, False
@@ -193,7 +197,15 @@ def parse_job(job: Job, *, memory_mb: int = 0) -> Outcome:
         payload, cacheable = {"ok": False, "error": _memory_message(memory_mb)}, False
         encoded = _encode(payload)
     return Outcome(
-        job.key, payload["ok"], payload.get("error"), encoded, cacheable, seconds, cpu, ocr_pages=ocr_pages
+        job.key,
+        payload["ok"],
+        payload.get("error"),
+        encoded,
+        cacheable,
+        seconds,
+        cpu,
+        pages=pages,
+        ocr_pages=ocr_pages,
     )
 
 

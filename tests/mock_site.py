@@ -28,9 +28,10 @@ class Page:
     body: bytes = b""
     content_type: str | None = "text/html; charset=utf-8"
     status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str | bytes] = field(default_factory=dict)  # bytes: sent as they are (GBK names)
     first: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     delay: float = 0.0  # seconds before answering
+    drip: float = 0.0  # seconds between the body's bytes, sent one at a time
     content_length: bool = True  # False: the body ends when the connection closes
     validators: bool = True  # ETag and Last-Modified, and 304 to matching conditional requests
 
@@ -39,6 +40,16 @@ class Page:
 class Request:
     path: str
     headers: dict[str, str]  # lower-cased names
+    at: float = 0.0  # time.monotonic() when it arrived
+
+
+@dataclass(frozen=True)
+class Sent:
+    """An answer: its path, status and body size."""
+
+    path: str
+    status: int
+    size: int
 
 
 class MockSite:
@@ -47,6 +58,7 @@ class MockSite:
     def __init__(self) -> None:
         self.pages: dict[str, Page] = {}
         self.requests: list[Request] = []
+        self.sent: list[Sent] = []
         self._hits: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -79,7 +91,8 @@ class MockSite:
 def _handler(site: MockSite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            site.requests.append(Request(self.path, {k.lower(): v for k, v in self.headers.items()}))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            site.requests.append(Request(self.path, headers, time.monotonic()))
             hit, page = site.answer(self.path)
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the crawler gave up waiting
                 self._respond(hit, page)
@@ -102,16 +115,34 @@ def _handler(site: MockSite) -> type[BaseHTTPRequestHandler]:
                 if self.headers.get("If-None-Match") == etag:
                     self._send(304, {"ETag": etag}, b"")
                     return
-            self._send(page.status, headers, page.body, length=page.content_length)
+            self._send(page.status, headers, page.body, length=page.content_length, drip=page.drip)
 
-        def _send(self, status: int, headers: dict[str, str], body: bytes, *, length: bool = True) -> None:
+        def _send(
+            self,
+            status: int,
+            headers: dict[str, str | bytes],
+            body: bytes,
+            *,
+            length: bool = True,
+            drip: float = 0.0,
+        ) -> None:
+            site.sent.append(Sent(self.path, status, len(body)))
             self.send_response(status)
             for name, value in headers.items():
-                self.send_header(name, value)
+                if isinstance(value, bytes):
+                    self._headers_buffer.append(name.encode("ascii") + b": " + value + b"\r\n")
+                else:
+                    self.send_header(name, value)
             if length:
                 self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if not drip:
+                self.wfile.write(body)
+                return
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(drip)
 
         def log_message(self, *_args: object) -> None:
             pass

@@ -13,6 +13,7 @@ CORPUS = {
     "t20220208_80613.htm": "pingtan_2021",
     "t20240308_87885.htm": "pingtan_2023",
     "t20260313_105587.htm": "pingtan_2025",
+    "huaian_szf_2024.pdf": "huaian_szf_2024",
 }
 
 

@@ -6,19 +6,34 @@ injected, timeouts are small: the whole module runs in a few seconds.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import random
+import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import httpx
 import pytest
 
-from pipeline.config import Source
+from pipeline.config import ConfigError, ListingApi, Source, load_sources
+from pipeline.sources import disposition
 from pipeline.sources.http import USER_AGENT, Fetcher, retry_after
-from pipeline.sources.links import Link, is_attachment, is_pagination, is_report, script_pages
+from pipeline.sources.links import (
+    Link,
+    is_attachment,
+    is_pagination,
+    is_report,
+    page_links,
+    parse_html,
+    script_pages,
+)
+from pipeline.sources.listing_api import ListingApiError, api_items
 from pipeline.sources.robots import Robots
 from pipeline.sources.web import crawl
 from pipeline.store import Manifest, RawDocument, RawStore, report_id_for
@@ -383,3 +398,223 @@ def test_mirror_crawl_stays_inside_the_mirror_folder(tmp_path):
         counts = crawl(source, RawStore(tmp_path / "raw"), manifest, client=client)
     assert [d.locator for d in manifest.documents()] == ["a/2023.htm"]
     assert counts["skipped"] == 1
+
+
+# --- titles, script links, viewers, downloads, robots patterns, deadline, JSON listing -------------
+
+
+def _links(body: str, base: str = "https://a.gov.cn/xxgk/nb/index.html") -> list[Link]:
+    return page_links(parse_html(f"<html><body>{body}</body></html>"), base)
+
+
+def test_cut_title_loses_to_the_full_title_attribute():
+    full = "北京市密云区穆家峪镇人民政府2019年政府信息公开工作年度报告"
+    [link] = _links(
+        f'<a href="a.htm" title="{full}">北京市密云区穆家峪镇人民政府2019年政府信息公开工作年...</a>'
+    )
+    assert (link.label, link.text) == (full, "北京市密云区穆家峪镇人民政府2019年政府信息公开工作年...")
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("北京市密云区穆家峪镇人民政府2019年政府信息公开工作年...", True),  # only the cut text is left
+        ("区人民政府国有资产监督管理委员会政府信息公开年报（202…", True),  # the year itself cut
+        ("2024年政府信息公开指南...", False),
+        ("某某局2019年政府信息公开工作年", False),  # not cut: a title that is not a report's
+    ],
+)
+def test_cut_titles_are_recognised_when_nothing_fuller_exists(label, expected):
+    assert is_report(label) is expected
+
+
+def test_title_from_the_enclosing_row_but_never_from_a_whole_list():
+    [link] = _links(
+        '<ul><li><span class="title">某局2020年政府信息公开工作年度报告</span><a href="b.htm">查看</a></li></ul>'
+    )
+    assert link.label == "某局2020年政府信息公开工作年度报告"
+    two = _links(
+        '<div><p>某局2020年政府信息公开工作年度报告</p><a href="1.htm">查看</a><a href="2.htm">查看</a>'
+        '<a href="3.htm">查看</a></div>'
+    )
+    assert [x.label for x in two] == ["查看", "查看", "查看"]  # a title shared by three links is no one's
+
+
+def test_links_from_scripts_frames_and_viewers():
+    links = _links(
+        '<a href="javascript:void(0)" onclick="window.open(\'c.htm\')">c</a>'
+        "<li onclick=\"window.location.href = 'd.htm'\">d</li>"
+        "<a href=\"javascript:openFile('/attach/e.pdf')\">e</a>"
+        "<a href=\"javascript:showTab('tab1')\">not a URL</a>"
+        '<a href="/pdfjs/web/viewer.html?file=%2Ff%2Fx.pdf">x</a>'
+        '<iframe src="/f/y.pdf"></iframe><object data="z.docx"></object><embed src="w.doc">'
+    )
+    assert [(x.url.removeprefix("https://a.gov.cn"), x.embedded) for x in links] == [
+        ("/xxgk/nb/c.htm", False),
+        ("/xxgk/nb/d.htm", False),
+        ("/attach/e.pdf", False),
+        ("/f/x.pdf", False),
+        ("/f/y.pdf", True),
+        ("/xxgk/nb/z.docx", True),
+        ("/xxgk/nb/w.doc", True),
+    ]
+    assert all(is_attachment(x) for x in links[2:])
+
+
+def test_download_endpoints_are_attachments_but_download_centres_are_not():
+    assert is_attachment(Link("https://a.gov.cn/attach/get?fileId=3", "下载"))
+    assert is_attachment(Link("https://a.gov.cn/download.jsp?id=9", "2023年报"))
+    assert is_attachment(Link("https://a.gov.cn/x/y?id=9", "某局2023年报.pdf", "某局2023年报.pdf"))
+    assert not is_attachment(Link("https://a.gov.cn/xxgk/download/", "下载中心"))
+    assert not is_attachment(Link("https://a.gov.cn/xxgk/download/index.html", "下载中心"))
+
+
+NAME = "政府信息公开年报.docx"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"attachment; filename*=UTF-8''" + quote(NAME).encode(),
+        b"attachment; filename=\"fallback.bin\"; filename*=utf-8''" + quote(NAME).encode(),
+        b'attachment; filename="' + quote(NAME).encode() + b'"',  # percent-encoded without the *
+        b'attachment; filename="' + NAME.encode("gbk") + b'"',  # raw GBK bytes
+        b"attachment; filename=" + NAME.encode("utf-8"),  # raw UTF-8, unquoted
+        b"attachment; filename*=GBK''" + quote(NAME.encode("gbk")).encode(),
+        b'inline; filename="=?UTF-8?B?' + base64.b64encode(NAME.encode()) + b'?="',
+    ],
+)
+def test_content_disposition_names(raw):
+    headers = httpx.Headers([(b"Content-Disposition", raw)])
+    assert disposition.filename(headers) == NAME
+
+
+def test_content_disposition_absent_or_without_name():
+    assert disposition.filename(httpx.Headers({})) is None
+    assert disposition.filename(httpx.Headers({"Content-Disposition": "attachment"})) is None
+    assert (
+        disposition.filename(httpx.Headers({"Content-Disposition": 'attachment; filename="../../a.pdf"'}))
+        == "a.pdf"
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/xxgk/2023/private/a.htm", False),  # Disallow: /xxgk/*/private/
+        ("/files/old.bak", False),  # Disallow: /*.bak$
+        ("/files/old.bak.htm", True),
+        ("/archive/t1.htm", True),  # Allow: /archive/*.htm$ is longer than Disallow: /archive/
+        ("/archive/t1.htm?print=1", False),
+        ("/archive/list.html", False),
+    ],
+)
+def test_robots_wildcards_and_longest_match(path, allowed):
+    body = (
+        b"User-agent: *\nCrawl-delay: 4\nDisallow: /xxgk/*/private/\nDisallow: /*.bak$\n"
+        b"Disallow: /archive/\nAllow: /archive/*.htm$\n"
+    )
+    robots = Robots(lambda _url: (200, body), USER_AGENT)
+    assert robots.allowed("https://a.gov.cn" + path) is allowed
+    assert robots.crawl_delay("https://a.gov.cn/") == 4.0
+
+
+def test_crawl_delay_is_the_floor_of_the_randomised_delay():
+    sleeps: list[float] = []
+    with m.MockSite() as site, httpx.Client(timeout=TIMEOUT, trust_env=False) as client:
+        site.pages = {"/a": m.Page(b"a")}
+        fetcher = Fetcher(client, delay=1.0, sleep=sleeps.append, rng=random.Random(1), clock=lambda: 0.0)
+        fetcher.set_crawl_delay("127.0.0.1", 5.0)
+        for _ in range(4):
+            fetcher.get(site.url("/a"))
+    assert sleeps == [5.0, 5.0, 5.0]  # delay_seconds 1 would have given 0.5–1.5 s
+
+
+def test_drip_feeding_server_cannot_hold_a_download_past_the_deadline():
+    """Each byte arrives well inside the read timeout; the deadline ends the download, without retry."""
+    with m.MockSite() as site, httpx.Client(timeout=TIMEOUT, trust_env=False) as client:
+        site.pages = {"/drip.pdf": m.Page(m.PDF_BYTES, "application/pdf", drip=0.05)}
+        started = time.monotonic()
+        response = Fetcher(client, delay=0, sleep=lambda _s: None, deadline=0.5).get(site.url("/drip.pdf"))
+        took = time.monotonic() - started
+    assert response.error is not None and response.error.startswith("download exceeded 0.5 s")
+    assert site.paths() == ["/drip.pdf"]  # not retried
+    assert took < 0.5 + TIMEOUT + 0.3  # len(PDF_BYTES) × 0.05 s would be 2.4 s
+
+
+def test_listing_api_failures_are_counted_and_the_html_listing_still_crawled(tmp_path):
+    with m.MockSite() as site, httpx.Client(timeout=TIMEOUT, trust_env=False) as client:
+        site.pages = m.government_site(site)
+        site.pages["/api/list?page=1"] = m.Page(b"<html>error</html>", validators=False)
+        api = ListingApi(url=site.url("/api/list?page={page}"), items="data.list", title="t", link="u")
+        counts = crawl(
+            _source(site, listing_api=api),
+            RawStore(tmp_path),
+            Manifest(tmp_path / "m.json"),
+            client=client,
+            sleep=lambda _s: None,
+            max_bytes=CAP,
+        )
+    assert counts["listings"] == 2 and counts["listings_failed"] == 1
+    assert [p for p in site.paths() if p.startswith("/api/")] == ["/api/list?page=1"]
+
+
+def test_listing_api_items_jsonp_relative_links_and_repeated_pages():
+    api = ListingApi(url="https://a.gov.cn/api/list?p={page}", items="data.rows", title="info.t", link="u")
+    body = 'cb({"data": {"rows": [{"info": {"t": "某局2023年报"}, "u": "../xxgk/1.htm"}, {"info": {}}]}});'
+    items, unusable = api_items(body.encode(), None, api, api.page_url(1))
+    assert [(i.url, i.title) for i in items] == [
+        ("https://a.gov.cn/xxgk/1.htm", "某局2023年报")
+    ] and unusable == 1
+    assert api_items(b'{"data": null}', None, api, api.page_url(2)) == ([], 0)
+    with pytest.raises(ListingApiError, match="not JSON"):
+        api_items(b"<html>", None, api, api.page_url(3))
+
+
+def test_listing_api_that_ignores_the_page_number_is_read_once(tmp_path):
+    item = {"title": "某局2023年度政府信息公开工作年度报告", "url": "/xxgk/r.htm"}
+    body = json.dumps({"list": [item]}, ensure_ascii=False).encode()
+    with m.MockSite() as site, httpx.Client(timeout=TIMEOUT, trust_env=False) as client:
+        site.pages = {
+            f"/api?page={k}": m.Page(body, "application/json", validators=False) for k in range(1, 9)
+        }
+        site.pages["/xxgk/r.htm"] = m.Page(m.table_page(item["title"]))
+        api = ListingApi(url=site.url("/api?page={page}"), items="list", title="title", link="url")
+        source = _source(site, start_urls=(), listing_api=api)
+        counts = crawl(
+            source, RawStore(tmp_path), Manifest(tmp_path / "m.json"), client=client, sleep=lambda _s: None
+        )
+    assert [p for p in site.paths() if p.startswith("/api")] == ["/api?page=1", "/api?page=2"]
+    assert counts["fetched"] == 1 and counts["listings"] == 2
+
+
+def test_sources_file_listing_api_keys(tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "sources:\n  - name: api_only\n    listing_api:\n"
+        "      url: https://www.example.gov.cn/api/list?channel=12&page={page}\n"
+        "      first_page: 0\n      items: data.list\n      title: title\n      link: url\n"
+        "    download_deadline_seconds: 30\n",
+        encoding="utf-8",
+    )
+    [source] = load_sources(path)
+    assert source.is_web and source.start_urls == () and source.allowed_domains == ("www.example.gov.cn",)
+    assert source.listing_api == ListingApi(
+        url="https://www.example.gov.cn/api/list?channel=12&page={page}",
+        items="data.list",
+        title="title",
+        link="url",
+        first_page=0,
+    )
+    assert source.listing_api.page_url(3).endswith("&page=3") and source.download_deadline_seconds == 30
+    for bad, message in (
+        ("      url: https://e.gov.cn/api/list\n      items: a\n      title: t\n      link: u\n", "{page}"),
+        ("      url: https://e.gov.cn/api?p={page}\n      items: a\n      title: t\n", "'link'"),
+        (
+            "      url: https://e.gov.cn/api?p={page}\n      items: a\n      title: t\n      link: u\n      pages: 3\n",
+            "unknown",
+        ),
+    ):
+        path.write_text(f"sources:\n  - name: bad\n    listing_api:\n{bad}", encoding="utf-8")
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_sources(path)

@@ -67,10 +67,16 @@ class _Header:
 
     def __init__(self) -> None:
         self.by_col: dict[int, tuple[int, str]] = {}
+        self.codes: set[str] = set()  # every column named, in any table
+        self.table: int | None = None
         self.has_spans = False
         self._order: list[str] | None = None
 
     def add(self, row: Row) -> None:
+        if row.table_index != self.table:
+            # Grid columns of two tables do not line up (a header cut by a page break): positions
+            # come from the latest table's header rows only.
+            self.table, self.by_col, self._order = row.table_index, {}, None
         for cell in row.cells:
             if (cell.rowspan > 1 or cell.colspan > 1) and not self.has_spans:
                 self.has_spans, self._order = True, None
@@ -79,6 +85,7 @@ class _Header:
                 continue
             for c in range(cell.col, cell.col + cell.colspan):
                 self.by_col[c] = (row.r, code)
+            self.codes.add(code)
             self._order = None
 
     def order(self) -> list[str]:
@@ -88,7 +95,6 @@ class _Header:
 
     def _compute(self) -> list[str]:
         by_col = self.by_col
-        codes_in_header = {code for _, code in by_col.values()}
         if self.has_spans and by_col:
             ordered: list[str] = []
             for c in sorted(by_col):
@@ -98,7 +104,7 @@ class _Header:
             if len(ordered) == len(set(ordered)) and set(ordered) >= {c.code for c in T.APPLICATION_COLUMNS}:
                 return ordered
         order = [c.code for c in T.APPLICATION_COLUMNS]
-        if "legal_person_subtotal" in codes_in_header:
+        if "legal_person_subtotal" in self.codes:
             order.insert(order.index("other_org") + 1, "legal_person_subtotal")
         return order
 

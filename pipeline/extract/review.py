@@ -48,23 +48,38 @@ def _proceeding(key: str) -> str | None:
 
 
 def _header_orders(header: list[Row]) -> tuple[list[str], list[str]]:
-    """Proceeding and outcome order as printed in the header; template order where not printed."""
+    """Proceeding and outcome order as printed in the header; template order where not printed.
+
+    The outcome order is taken from the first five neighbouring header cells that name all five
+    outcomes: labels gathered across rows or cells may be parts of labels cut apart (a page break
+    inside the header: 结 | 果维持), and their order is not the printed order."""
     procs: list[str] = []
     outcomes: list[str] = []
     for row in header:
+        in_row: list[str | None] = []
         for cell in row.cells:
             key = normalize(cell.text)
             code = _proceeding(key)
             if code and code not in procs and not (code == "administrative_review" and "诉讼" in key):
                 procs.append(code)
-            oc = _outcome(key)
-            if oc and oc not in outcomes and len(key) <= 8:
-                outcomes.append(oc)
+            in_row.append(_outcome(key) if len(key) <= 8 else None)
+        if not outcomes:
+            outcomes = _five_outcomes(in_row)
     if sorted(procs) != sorted(_PROCEEDINGS):
         procs = list(_PROCEEDINGS)
-    if sorted(outcomes) != sorted(_OUTCOMES):
+    if not outcomes:  # no header row names all five (e.g. labels cut by a page break): template order
         outcomes = list(_OUTCOMES)
     return procs, outcomes
+
+
+def _five_outcomes(codes: list[str | None]) -> list[str]:
+    """The first run of five neighbouring cells naming the five outcomes, each once; [] if none."""
+    n = len(_OUTCOMES)
+    for start in range(len(codes) - n + 1):
+        window = codes[start : start + n]
+        if None not in window and sorted(window) == sorted(_OUTCOMES):  # type: ignore[type-var]
+            return list(window)  # type: ignore[arg-type]
+    return []
 
 
 def _cell(proc: str, outcome: str, cell: GridCell, table_index: int, reading: Reading | None = None) -> Cell:
@@ -88,7 +103,7 @@ def extract(rows: list[Row]) -> ReviewResult:
     header: list[Row] = []
     for i, row in enumerate(rows):
         values = [c for c in row.cells if looks_like_value(c.text)]
-        tail = row.cells[-_WIDTH:]
+        tail = _value_tail(row, header)
         # the data row: 15 values (all blank is a data row too, under a header: blank cells are facts)
         if (
             len(row.cells) >= _WIDTH
@@ -110,6 +125,23 @@ def extract(rows: list[Row]) -> ReviewResult:
         _run_together(result, row)
         return result
     return result
+
+
+def _value_tail(row: Row, header: list[Row]) -> list[GridCell]:
+    """The data row's 15 value cells: its last 15 — unless cells printing nothing close the row and
+    the header's outcome labels stand over the 15 before them. (LibreOffice turns a row's
+    `w:gridAfter` into a real empty cell, in .docx and in PDF: a column the header does not have.)"""
+    tail = row.cells[-_WIDTH:]
+    end = len(row.cells)
+    while end > _WIDTH and not normalize(row.cells[end - 1].text):
+        end -= 1
+    if end == len(row.cells):
+        return tail
+    labelled = max(
+        ([c.col for c in h.cells if _outcome(normalize(c.text))] for h in header), key=len, default=[]
+    )
+    before = row.cells[end - _WIDTH : end]
+    return before if labelled == [c.col for c in before] else tail
 
 
 def _per_proceeding_rows(rows: list[Row], header: list[Row]) -> list[Cell]:

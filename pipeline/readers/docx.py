@@ -46,7 +46,7 @@ from docx2python.docx_output import DocxContent
 from docx2python.docx_reader import File
 from lxml import etree
 
-from pipeline.document import Document, DocumentError, Table
+from pipeline.document import Document, DocumentError, Table, table_context
 from pipeline.readers.grid import MAX_SPAN, CellSpec, GridBudget, parse_span
 from pipeline.readers.zipguard import (
     MAX_MEMBER_UNCOMPRESSED,
@@ -66,8 +66,6 @@ MAX_SPAN_CELLS = 100_000  # empty cells docx2python adds for spans; a real repor
 MAX_LIST_LEVEL = 8  # Word's list levels are 0–8
 _BLOCKS, _ROWS, _CELLS = frozenset({_P, _TBL}), frozenset({_TR}), frozenset({_TC})
 
-CONTEXT_PARAGRAPHS = 3
-CONTEXT_CHARS = 300
 META_KEYS = ("title", "creator", "created", "modified")
 
 
@@ -240,11 +238,6 @@ def _paragraph_text(raw: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _context(texts: list[str]) -> str:
-    """What is printed just before a table: its last few paragraphs, the end of them if long."""
-    return "\n".join(texts[-CONTEXT_PARAGRAPHS:])[-CONTEXT_CHARS:]
-
-
 @dataclass(slots=True)
 class _Cell:
     """A cell while its rows are read: a vertical merge below it grows `rowspan`."""
@@ -274,7 +267,7 @@ class _Walker:
                 if text := _paragraph_text(self.par_texts[block]):
                     texts.append(text)
             else:
-                self.table(block, _context(texts))
+                self.table(block, table_context(texts))
         return texts
 
     def table(self, tbl: etree._Element, context: str) -> None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from pipeline.document import Document, DocumentError, Table
+from pipeline.document import Document, DocumentError, Table, table_context
 from pipeline.encoding import decode_html
 from pipeline.readers.grid import MAX_CELLS, MAX_TABLES, CellSpec, GridBudget, parse_span
 
@@ -42,8 +42,6 @@ __all__ = ["MAX_BYTES", "MAX_ELEMENTS", "read_html"]
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ELEMENTS = 500_000  # tags; a 370 KB Word-exported report has ~2,000
 MAX_PRE_LINES = 1_000_000  # newlines in <pre> (other line breaks are tags); a report has none or a few
-CONTEXT_PARAGRAPHS = 3
-CONTEXT_CHARS = 300
 LAYOUT_CELL_CHARS = 300  # a cell holding more own text than this is page layout, not a data cell
 MIN_CONTENT_ROWS = 3  # no body table this long: look for the report in <script> strings
 
@@ -377,7 +375,7 @@ def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], l
     pieces = _TABLE_SPLIT_RE.split(_clean(_text(body)))
     for i, piece in enumerate(pieces):
         if i % 2:
-            contexts[int(piece)] = _context(paragraphs)
+            contexts[int(piece)] = table_context(paragraphs)
         else:
             paragraphs.extend(line for line in piece.split("\n") if line)
 
@@ -421,12 +419,6 @@ def _cell_specs(frame: _Frame) -> list[list[CellSpec]]:
         ]
         for row in frame.rows
     ]
-
-
-def _context(paragraphs: list[str]) -> str:
-    """The last few paragraphs before a table: section headings such as 三、收到和处理政府信息公开申请情况."""
-    text = "\n".join(paragraphs[-CONTEXT_PARAGRAPHS:])
-    return text[-CONTEXT_CHARS:]
 
 
 # --- HTML inside JavaScript strings ---------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """A polite fetcher: what httpx leaves to us (PITFALLS.md, Crawling), done once for every request.
 
-One request at a time per host with a randomised delay; retries with exponential backoff and jitter
+One request at a time per host with a randomised delay (never shorter than the host's robots.txt
+Crawl-delay); retries with exponential backoff and jitter
 on 429, 5xx, timeouts and connection errors, honouring Retry-After; redirects followed by hand so that
-every hop passes the caller's guard (allowed domains, robots.txt); a byte cap counted while streaming;
+every hop passes the caller's guard (allowed domains, robots.txt); a byte cap counted while streaming,
+and an overall deadline per download (a server dripping bytes just inside the read timeout cannot hold
+one request for ever);
 file:// URLs read from disk through the same interface (no delay: nobody's server is involved).
 """
 
@@ -27,6 +30,7 @@ MAX_RETRIES = 3
 MAX_REDIRECTS = 5
 MAX_RETRY_AFTER = 60.0
 BACKOFF_BASE = 1.0
+DOWNLOAD_DEADLINE = 120.0  # seconds one response may take from request to last byte
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([^"';\s]+)""", re.IGNORECASE)
 
@@ -100,6 +104,7 @@ class Fetcher:
         delay: float,
         sleep: Callable[[float], None] = time.sleep,
         max_bytes: int = MAX_BYTES,
+        deadline: float = DOWNLOAD_DEADLINE,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
         log: Callable[[str], None] | None = None,
@@ -109,9 +114,15 @@ class Fetcher:
         self._delay = delay
         self._sleep = sleep
         self.max_bytes = max_bytes
+        self.deadline = deadline
         self._rng = rng or random.Random()
         self._clock = clock
         self._last: dict[str, float] = {}  # host → when its last request ended
+        self._floor: dict[str, float] = {}  # host → its robots.txt Crawl-delay
+
+    def set_crawl_delay(self, host: str, seconds: float) -> None:
+        """A host's Crawl-delay: the pause before each of its requests is at least this long."""
+        self._floor[host] = seconds
 
     def get(self, url: str, headers: Mapping[str, str] | None = None, guard: Guard | None = None) -> Response:
         """Fetch `url`, following up to MAX_REDIRECTS redirects; `guard` vets every hop."""
@@ -158,8 +169,9 @@ class Fetcher:
             self._log(f"GET {url}: {response.error}; retry {attempt}/{MAX_RETRIES} in {pause:.1f} s")
 
     def _send(self, url: str, headers: Mapping[str, str]) -> Response:
-        """One GET, streamed: the body is read only for 200 and cut off past max_bytes."""
+        """One GET, streamed: the body is read only for 200, cut off past max_bytes or the deadline."""
         request_headers = {**headers, "User-Agent": USER_AGENT}
+        started = self._clock()
         with self._client.stream("GET", url, headers=request_headers, follow_redirects=False) as r:
             status = r.status_code
             if status != 200:
@@ -176,14 +188,19 @@ class Fetcher:
                 size += len(chunk)
                 if size > self.max_bytes:
                     return too_big
+                if self._clock() - started > self.deadline:
+                    error = f"download exceeded {self.deadline:g} s ({size} bytes received)"
+                    return Response(url, status, headers=r.headers, error=error)
                 chunks.append(chunk)
             return Response(url, status, b"".join(chunks), r.headers)
 
     def _wait(self, host: str, minimum: float) -> None:
-        """Sleep for the longer of `minimum` (backoff) and what is left of this host's randomised delay."""
+        """Sleep for the longer of `minimum` (backoff) and what is left of this host's pause: the
+        randomised delay, or its Crawl-delay when that is longer."""
         polite = 0.0
         if host in self._last:
-            polite = self._delay * self._rng.uniform(0.5, 1.5) - (self._clock() - self._last[host])
+            pause = max(self._delay * self._rng.uniform(0.5, 1.5), self._floor.get(host, 0.0))
+            polite = pause - (self._clock() - self._last[host])
         pause = max(minimum, polite)
         if pause > 0:
             self._sleep(pause)

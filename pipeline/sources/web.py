@@ -1,4 +1,5 @@
-"""The web crawler: a source's listing pages (and their pagination) → report pages → attachments.
+"""The web crawler: a source's listing pages (and their pagination) or JSON listing endpoint → report
+pages → attachments and embedded documents.
 
 Each document found goes into the raw store (content-addressed: names from servers are never paths)
 and is upserted into the source's manifest; the caller saves it. A document the site stops serving
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 from urllib.request import url2pathname
@@ -19,6 +20,7 @@ import httpx
 
 from pipeline.config import Source
 from pipeline.encoding import decode_html
+from pipeline.sources import disposition
 from pipeline.sources.http import MAX_BYTES, USER_AGENT, Fetcher, Response, http_charset
 from pipeline.sources.links import (
     Link,
@@ -30,6 +32,7 @@ from pipeline.sources.links import (
     parse_html,
     script_pages,
 )
+from pipeline.sources.listing_api import ListingApiError, api_items
 from pipeline.sources.robots import Robots
 from pipeline.store import Manifest, RawDocument, RawStore, format_for, now_utc, report_id_for
 
@@ -44,6 +47,9 @@ COUNT_KEYS = (
     "listings_failed",  # listing pages that could not be fetched
 )
 _MAGIC = ((b"%PDF", "pdf"), (b"PK\x03\x04", "docx"), (b"\xd0\xcf\x11\xe0", "doc"))
+# Report page (0) → attachment or embedded page (1) → its attachment (2): a wrapper page showing the
+# report in an <iframe> that itself embeds the PDF is two steps from the report link.
+MAX_DEPTH = 2
 
 
 def crawl(
@@ -71,6 +77,7 @@ def crawl(
             delay=source.delay_seconds,
             sleep=sleep,
             max_bytes=max_bytes,
+            deadline=source.download_deadline_seconds,
             log=lambda msg: say(f"{source.name}: {msg}"),
         )
         return _Crawl(source, store, manifest, fetcher, say).run()
@@ -93,13 +100,17 @@ class _Crawl:
         self.source, self.store, self.manifest, self.fetcher, self.log = source, store, manifest, fetcher, log
         self.counts = dict.fromkeys(COUNT_KEYS, 0)
         self.robots = Robots(self._fetch_robots, USER_AGENT)
-        self.domains = source.allowed_domains or tuple(urlsplit(u).hostname or "" for u in source.start_urls)
+        hosts = [*source.start_urls, *([source.listing_api.url] if source.listing_api else [])]
+        self.domains = source.allowed_domains or tuple(urlsplit(u).hostname or "" for u in hosts)
         self.mirrors = [_mirror_root(u) for u in source.start_urls if urlsplit(u).scheme == "file"]
         self.pages_left = source.max_pages
         self.budget_spent = False
         self.seen: set[str] = set()  # every URL met this run, so that none is fetched or counted twice
+        self.paced: set[str] = set()  # hosts whose robots.txt Crawl-delay has been applied
 
     def run(self) -> dict[str, int]:
+        """Every listing page (all of them, up to max_pages: a report that moved to another page
+        since the last run is still met), then the JSON listing; each URL once."""
         queue = deque(urldefrag(u).url for u in self.source.start_urls)
         self.seen.update(queue)
         while queue:
@@ -108,20 +119,62 @@ class _Crawl:
                 continue
             text, links, url = page
             pager = [link.url for link in links if is_pagination(link, url)] + script_pages(text, url)
-            for next_url in pager:
-                if next_url not in self.seen:
+            # A listing shown in a frame of the listing page is read as a listing page too.
+            frames = [link.url for link in links if link.embedded and not is_attachment(link)]
+            for next_url in pager + frames:
+                if next_url not in self.seen and not self._outside(next_url):
                     self.seen.add(next_url)
                     queue.append(next_url)
-            # Reports first: the same URL may also be linked as "详情" before its titled link.
-            for link in sorted(links, key=lambda link: not is_report(link.label)):
-                if link.url in self.seen:
-                    continue
-                self.seen.add(link.url)
-                if is_report(link.label):
-                    self._report(link)
-                else:
-                    self.counts["skipped"] += 1
+            self._links(link for link in links if not link.embedded)
+        if self.source.listing_api is not None:
+            self._listing_api()
         return self.counts
+
+    def _links(self, links: Iterable[Link], extra: dict[Link, dict[str, str]] | None = None) -> None:
+        """Listed links: reports are fetched, the rest skipped. Reports first: the same URL may also be
+        linked as "详情" before its titled link."""
+        for link in sorted(links, key=lambda link: not is_report(link.label)):
+            if link.url in self.seen:
+                continue
+            self.seen.add(link.url)
+            if is_report(link.label):
+                self.counts["discovered"] += 1
+                self._fetch_document(link, link.label, None, 0, (extra or {}).get(link))
+            else:
+                self.counts["skipped"] += 1
+
+    def _listing_api(self) -> None:
+        """The JSON listing: pages from first_page until one lists nothing (or repeats the previous
+        one, as endpoints that ignore the page number do), within max_pages."""
+        api = self.source.listing_api
+        assert api is not None
+        previous: list[str] | None = None
+        page = api.first_page
+        while True:
+            url = api.page_url(page)
+            response = self._get(url)
+            if response is None:
+                return
+            if not response.ok:
+                self.counts["listings_failed"] += 1
+                return
+            try:
+                items, unusable = api_items(
+                    response.content, http_charset(response.headers), api, response.url
+                )
+            except ListingApiError as exc:
+                self.counts["listings_failed"] += 1
+                self.log(f"{self.source.name}: listing_api {url}: {exc}")
+                return
+            self.counts["listings"] += 1
+            self.counts["skipped"] += unusable
+            urls = [item.url for item in items]
+            if not items or urls == previous:
+                return
+            links = {Link(item.url, item.title, item.title): item for item in items}
+            dates = {link: {"listing_date": item.date} for link, item in links.items() if item.date}
+            self._links(links, dates)
+            previous, page = urls, page + 1
 
     # --- pages -------------------------------------------------------------------------------------
 
@@ -137,48 +190,52 @@ class _Crawl:
         text, _encoding, _how = decode_html(response.content, http_charset(response.headers))
         return text, page_links(parse_html(text), response.url), response.url
 
-    def _report(self, link: Link) -> None:
-        """A report link: the page itself if it carries tables (or nothing else), and its attachments."""
-        self.counts["discovered"] += 1
-        response = self._document(link.url, link.label)
+    def _fetch_document(
+        self, link: Link, title: str, page: Link | None, depth: int, extra: dict[str, str] | None = None
+    ) -> bool:
+        """A report link (depth 0) or an attachment / embedded document of a page, titled by the
+        report's link on the listing. A page is the document if it carries the report's tables or
+        nothing else yields one; its attachments and frames are followed down to MAX_DEPTH.
+        Whether a document was recorded (kept, unchanged or failed) at this URL or below it."""
+        response = self._document(link.url, title)
         if response is None:
-            return
+            return self._id(link.url) in self.manifest.entries
+        extra = dict(extra or {})
+        if page is not None:
+            extra |= {"page_url": self._locator(page.url), "link_text": link.text or link.label}
         if response.not_modified:
             previous = self.manifest.entries[self._id(link.url)]
             if previous.format != "html" or previous.sha256 is None:
-                return
+                return True
             content, charset = self.store.get(previous.sha256), previous.http_charset
         else:
-            fmt = _format(response)
+            fmt, name = _format(response)
+            if name:
+                extra["filename"] = name
             if fmt != "html":
-                self._keep(link.url, response, fmt, link.label)
-                return
+                self._keep(link.url, response, fmt, title, extra=extra)
+                return True
             content, charset = response.content, http_charset(response.headers)
         text, encoding, how = decode_html(content, charset)
         tree = parse_html(text)
-        attachments = [a for a in page_links(tree, response.url) if is_attachment(a)]
-        if response.ok and (has_report_table(tree) or not attachments):
-            self._keep(link.url, response, "html", link.label, (encoding, how))
-        elif response.ok:
-            self._forget_failure(link.url)
-        for attachment in attachments:
-            if attachment.url not in self.seen:
+        inline = has_report_table(tree)
+        found = False
+        if depth < MAX_DEPTH:
+            for attachment in page_links(tree, response.url):
+                if attachment.url in self.seen or not is_attachment(attachment):
+                    continue
+                if inline and attachment.embedded and not _looks_like_document(attachment.url):
+                    continue  # a page with its tables inline needs no frame (header, footer, widgets)
                 self.seen.add(attachment.url)
-                self._attachment(attachment, link)
-
-    def _attachment(self, link: Link, page: Link) -> None:
-        """An attachment of a report page: a document titled by the page's link on the listing."""
-        self.counts["discovered"] += 1
-        response = self._document(link.url, page.label)
-        if response is None or response.not_modified:
-            return
-        fmt = _format(response)
-        decided = None
-        if fmt == "html":
-            _text, encoding, how = decode_html(response.content, http_charset(response.headers))
-            decided = (encoding, how)
-        extra = {"page_url": self._locator(page.url), "link_text": link.label}
-        self._keep(link.url, response, fmt, page.label, decided, extra)
+                self.counts["discovered"] += 1
+                found |= self._fetch_document(attachment, title, link, depth + 1)
+        # An embedded page is the report only with the tables; a linked one (附件) always.
+        if response.ok and (inline or (not found and not link.embedded)):
+            self._keep(link.url, response, "html", title, (encoding, how), extra)
+            return True
+        if response.ok:
+            self._forget_failure(link.url)
+        return found or not response.ok
 
     # --- fetching ----------------------------------------------------------------------------------
 
@@ -303,7 +360,23 @@ class _Crawl:
 
     def _refusal(self, url: str) -> str | None:
         """Why `url` must not be fetched (scope, then robots.txt), or None."""
-        return self._outside(url) or (None if self.robots.allowed(url) else "disallowed by robots.txt")
+        if reason := self._outside(url):
+            return reason
+        if not self.robots.allowed(url):
+            return "disallowed by robots.txt"
+        self._pace(url)
+        return None
+
+    def _pace(self, url: str) -> None:
+        """Apply the host's robots.txt Crawl-delay (once per host) where it is longer than delay_seconds."""
+        host = urlsplit(url).hostname or ""
+        if host in self.paced or urlsplit(url).scheme not in ("http", "https"):
+            return
+        self.paced.add(host)
+        delay = self.robots.crawl_delay(url)
+        if delay is not None and delay > self.source.delay_seconds:
+            self.fetcher.set_crawl_delay(host, delay)
+            self.log(f"{self.source.name}: {host} asks for Crawl-delay {delay:g} s; honoured")
 
     def _outside(self, url: str) -> str | None:
         """Why `url` is out of this source's scope: allowed_domains, or the local mirror's folder."""
@@ -340,10 +413,19 @@ def _mirror_root(start_url: str) -> Path:
     return path if urlsplit(start_url).path.endswith("/") else path.parent
 
 
-def _format(response: Response) -> str | None:
-    """Format from the final URL's name or the Content-Type, else from the bytes' magic number."""
-    fmt = format_for(response.url, response.headers.get("content-type"))
-    return fmt or next((f for magic, f in _MAGIC if response.content.startswith(magic)), None)
+def _format(response: Response) -> tuple[str | None, str | None]:
+    """(format, file name the server gave). The format comes from the Content-Disposition file name,
+    else the final URL's name, else the Content-Type, else the bytes' magic number."""
+    name = disposition.filename(response.headers)
+    fmt = (format_for(name) if name else None) or format_for(
+        response.url, response.headers.get("content-type")
+    )
+    return fmt or next((f for magic, f in _MAGIC if response.content.startswith(magic)), None), name
+
+
+def _looks_like_document(url: str) -> bool:
+    """A URL naming a document file (.pdf, .docx, …) rather than a page."""
+    return format_for(urlsplit(url).path) not in (None, "html")
 
 
 def _describe(url: str, response: Response) -> str:
