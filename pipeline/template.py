@@ -315,7 +315,7 @@ CHECK_DESCRIPTIONS: dict[str, str] = {
     "unknown_layout": "table-二 values printed without a header naming their columns (not read)",
     "cross_year_carry_over": "二、上年结转 of year N = 四、结转下年度继续办理 of year N−1 (same region, agency)",
     "cross_year_in_force": "现行有效件数(N) = 现行有效件数(N−1) + 本年制发件数(N) − 本年废止件数(N)",
-    "scanned_pages_skipped": "pages of a PDF with no text layer (pictures only) whose content was not read",
+    "scanned_pages_skipped": "pages of a PDF with no text layer (pictures only) from which OCR read nothing",
     "ocr_values": "info: values of the report were read by OCR from pictures (how many images)",
 }
 

@@ -168,6 +168,13 @@ def _stacked_values(text: str) -> bool:
     return len(lines) > 1 and all(looks_like_value(ln) for ln in lines)
 
 
+def _misread(cell: GridCell, values: list[GridCell]) -> bool:
+    """An OCR'd cell read as something that is no value, in a row of values (`I` for `1`): the row is
+    data and that cell unreadable, not a row to skip. At most two such cells, and numbers around."""
+    misread = [c for c in values if c.confidence is not None and not looks_like_value(c.text)]
+    return cell in misread and len(misread) <= 2 and len(values) - len(misread) >= 3
+
+
 def _split(row: Row, width: int) -> tuple[list[GridCell], list[GridCell], list[Reading]] | None:
     """A data row as (label cells, one cell per value column, readings); None for other rows.
 
@@ -177,7 +184,7 @@ def _split(row: Row, width: int) -> tuple[list[GridCell], list[GridCell], list[R
     """
     if len(row.cells) >= width + 1:
         labels, values = row.cells[:-width], row.cells[-width:]
-        if all(looks_like_value(c.text) or _stacked_values(c.text) for c in values):
+        if all(looks_like_value(c.text) or _stacked_values(c.text) or _misread(c, values) for c in values):
             return labels, values, [read_count(c.text) for c in values]
     if len(row.cells) >= 2:
         readings = split_run(row.cells[-1].text, width)

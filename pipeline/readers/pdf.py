@@ -16,8 +16,10 @@ the page's paragraphs. Headers, footers and page numbers are never inside a cell
 what is printed inside its box.
 
 Pages. Every GridCell names its page (`cells.source_page`). A page with no glyphs but a large
-picture is a scan: a document made only of such pages fails ("scanned PDF: no text layer (N
-pages)"); a document with some is read and says which pages were skipped (`scanned_pages_skipped`).
+picture is a scan: it is rendered at its picture's resolution and read by OCR (pipeline.readers.ocr),
+its tables after the text pages' tables. A document made only of such pages from which OCR reads no
+table fails with the reason; a scanned page OCR reads nothing from is named in a
+`scanned_pages_skipped` warning.
 
 Metadata. The title is taken from the first page's text, not from the PDF's Title entry, which is
 often a generic placeholder (政府信息公开工作年度报告); that entry is kept in `meta`.
@@ -37,13 +39,19 @@ import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pipeline.document import Document, DocumentError, GridCell, Table, table_context
 from pipeline.readers import pdf_text
 from pipeline.readers.grid import CellSpec, GridBudget
+from pipeline.readers.ocr.pdf_pages import PageRenderer
 from pipeline.readers.pdf_text import Line, Margins, Paragraphs
 from pipeline.report import Finding
 from pipeline.values import read_count
+
+if TYPE_CHECKING:  # the OCR modules (OpenCV, ONNX) are imported only when a page is a scan
+    from pipeline.readers.ocr.image import PageImage
+    from pipeline.readers.ocr.reader import Pictures
 
 MB = 1024 * 1024
 MAX_BYTES = 50 * MB  # the crawler's download cap
@@ -69,7 +77,7 @@ def read_pdf(data: bytes) -> Document:
 
     try:
         with pdfplumber.open(io.BytesIO(data), password="") as pdf:
-            return _read(pdf)
+            return _read(pdf, data)
     except DocumentError:
         raise
     except MemoryError:
@@ -106,12 +114,14 @@ class _Piece:
 class _Reading:
     doc: Document
     paragraphs: Paragraphs = field(default_factory=Paragraphs)
-    pieces: list[_Piece] = field(default_factory=list)
+    pieces: list[_Piece | Table] = field(default_factory=list)  # Table: read by OCR from a scanned page
     scanned: list[int] = field(default_factory=list)
     text_pages: int = 0
+    budget: GridBudget = field(default_factory=lambda: GridBudget("pdf"))
+    ocr: Pictures | None = None
 
 
-def _read(pdf) -> Document:
+def _read(pdf, data: bytes) -> Document:
     n_pages = len(pdf.pages)
     if n_pages > MAX_PAGES:
         raise DocumentError(f"pdf: {n_pages} pages (limit {MAX_PAGES}): not a report")
@@ -119,39 +129,84 @@ def _read(pdf) -> Document:
     title = pdf.metadata.get("Title") if isinstance(pdf.metadata, dict) else None
     if isinstance(title, str) and title.strip():
         reading.doc.meta["pdf_title"] = title.strip()
-    for number, page in enumerate(pdf.pages, start=1):
-        try:
-            _read_page(reading, page, number)
-        finally:
-            page.close()  # its parsed objects: memory stays flat over long documents
+    renderer = PageRenderer(data)
+    try:
+        for number, page in enumerate(pdf.pages, start=1):
+            try:
+                scan = _read_page(reading, page, number)
+            finally:
+                page.close()  # its parsed objects: memory stays flat over long documents
+            if scan is not None:  # read by OCR where it stands, between the text pages
+                _read_scanned(reading, renderer.render(number, scan.dpi))
+    finally:
+        renderer.close()
     reading.doc.paragraphs = reading.paragraphs.finish()
-    if reading.scanned and not reading.text_pages:
-        raise DocumentError(f"scanned PDF: no text layer ({len(reading.scanned)} pages)")
     for above, below in itertools.pairwise(reading.pieces):
-        if above.last_on_page and below.first_on_page and below.page == above.page + 1:
+        if (
+            isinstance(above, _Piece)
+            and isinstance(below, _Piece)
+            and above.last_on_page
+            and below.first_on_page
+            and below.page == above.page + 1
+        ):
             _join_split_row(above.found, below.found)
-    budget = GridBudget("pdf")
     for piece in reading.pieces:
-        if piece.found.n_rows:
-            grid = _paged(budget.expand(piece.found.rows()), piece.page)
+        if isinstance(piece, Table):
+            reading.doc.tables.append(dataclasses.replace(piece, index=len(reading.doc.tables)))
+        elif piece.found.n_rows:
+            grid = _paged(reading.budget.expand(piece.found.rows()), piece.page)
             reading.doc.tables.append(Table(len(reading.doc.tables), grid, piece.context))
-    if reading.scanned:
-        pages = ", ".join(map(str, reading.scanned))
-        reading.doc.findings.append(
+    if reading.ocr is not None:
+        _finish_scanned(reading, reading.ocr)
+    return reading.doc
+
+
+def _read_scanned(reading: _Reading, image: PageImage) -> None:
+    """OCR one scanned page: its tables join the pieces, its text lines the paragraphs, in page order."""
+    from pipeline.readers.ocr.reader import Pictures, read_pictures
+
+    reading.paragraphs.close()
+    ocr = reading.ocr = reading.ocr or Pictures()
+    tables, lines = len(ocr.tables), len(ocr.paragraphs)
+    read_pictures([image], reading.budget, into=ocr, before=reading.paragraphs.done[-3:])
+    reading.pieces.extend(ocr.tables[tables:])
+    reading.paragraphs.done.extend(ocr.paragraphs[lines:])
+
+
+def _finish_scanned(reading: _Reading, ocr: Pictures) -> None:
+    """A PDF of only scanned pages must yield a table (else it fails with the reason); the document
+    says what OCR read, and which scanned pages it read nothing from."""
+    from pipeline.readers.ocr.document import mark_ocr
+    from pipeline.readers.ocr.reader import require_tables
+
+    doc, n = reading.doc, len(reading.scanned)
+    if not reading.text_pages:
+        require_tables(ocr, f"scanned PDF ({n} page{'s' if n != 1 else ''}, no text layer)")
+    mark_ocr(doc, ocr)
+    if ocr.unread:
+        pages = ", ".join(map(str, ocr.unread))
+        doc.findings.append(
             Finding(
                 "scanned_pages_skipped",
                 f"pages {pages}",
                 None,
                 None,
                 "warning",
-                f"pdf: {len(reading.scanned)} of {n_pages} pages have no text layer (pictures only) and were "
-                f"not read: page {pages}",
+                f"pdf: {len(ocr.unread)} of {doc.pages} pages have no text layer and OCR read nothing from "
+                f"them: page {pages}",
             )
         )
-    return reading.doc
 
 
-def _read_page(reading: _Reading, page, number: int) -> None:
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """A page that is a picture: the resolution of its largest picture, if known."""
+
+    dpi: float | None
+
+
+def _read_page(reading: _Reading, page, number: int) -> _Scan | None:
+    """Read a text page into `reading`; a page that is a picture is left to OCR (a `_Scan`)."""
     objects = page.objects
     count = sum(len(objects.get(kind, ())) for kind in ("char", "line", "rect", "curve"))
     if count > MAX_PAGE_OBJECTS:
@@ -160,7 +215,8 @@ def _read_page(reading: _Reading, page, number: int) -> None:
     if not chars:
         if _picture_share(page) >= SCAN_IMAGE_SHARE:
             reading.scanned.append(number)
-        return
+            return _Scan(_picture_dpi(page))
+        return None
     reading.text_pages += 1
     settings = {**SETTINGS, "explicit_horizontal_lines": _closing_lines(page.edges)}
     found = [_Found.of(t) for t in page.find_tables(settings)]
@@ -185,6 +241,7 @@ def _read_page(reading: _Reading, page, number: int) -> None:
             reading.paragraphs.close()
             context = table_context(reading.paragraphs.done)
             reading.pieces.append(_Piece(item, number, context, i == 0, i == len(items) - 1))
+    return None
 
 
 def _closing_lines(edges: list[dict]) -> list[dict]:
@@ -247,6 +304,17 @@ def _covered(horizontals: list[dict], y: float, x0: float, x1: float) -> bool:
             break
         reach = max(reach, b)
     return reach >= x1 - EDGE_SNAP
+
+
+def _picture_dpi(page) -> float | None:
+    """The resolution of the page's largest picture as placed on the page (pixels per inch across)."""
+    best, dpi = 0.0, None
+    for im in page.images:
+        width = float(im["x1"] - im["x0"])
+        size = im.get("srcsize") or (0, 0)
+        if width > 0 and size[0] and width * float(im["bottom"] - im["top"]) > best:
+            best, dpi = width * float(im["bottom"] - im["top"]), float(size[0]) * 72.0 / width
+    return dpi
 
 
 def _picture_share(page) -> float:

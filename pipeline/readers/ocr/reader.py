@@ -9,6 +9,7 @@ context being the few lines printed before it. A picture without a ruled table g
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pipeline.document import DocumentError, Table
@@ -28,22 +29,36 @@ class Pictures:
     paragraphs: list[str] = field(default_factory=list)
     pictures: int = 0  # pictures OCR'd
     seconds: float = 0.0
+    unread: list[int] = field(default_factory=list)  # pages of pictures too small, or with nothing read
 
     @property
     def cells(self) -> int:
         return sum(len(t.grid) for t in self.tables)
 
 
-def read_pictures(images: list[PageImage], budget: GridBudget, *, first_index: int = 0) -> Pictures:
-    """OCR every picture; tables are numbered from `first_index` (after a page's text tables)."""
-    out = Pictures()
+def read_pictures(
+    images: Iterable[PageImage],
+    budget: GridBudget,
+    *,
+    first_index: int = 0,
+    into: Pictures | None = None,
+    before: list[str] | None = None,
+) -> Pictures:
+    """OCR every picture (taken one at a time: a long scan is rendered page by page); tables are
+    numbered from `first_index` (after a document's text tables). `into` adds to what earlier calls
+    read (a PDF's scanned pages, read one by one between its text pages); `before` is the text printed
+    before the pictures (the first table's context)."""
+    out = Pictures() if into is None else into
     start = time.perf_counter()
-    recent: list[str] = []
+    recent: list[str] = list(before or [])[-CONTEXT_LINES:]
     for image in images:
         if min(image.grey.shape[:2]) < MIN_SIDE:
+            out.unread.append(image.page)
             continue  # an icon, a logo, a rule: too small to hold a report's table
         out.pictures += 1
         page = read_page(image)
+        if not page.lines and not page.tables:
+            out.unread.append(image.page)
         items: list[tuple[int, str | OcrTable]] = [(y, text) for y, text in page.lines]
         items += [(t.top, t) for t in page.tables]
         for _y, item in sorted(items, key=lambda pair: pair[0]):
@@ -54,7 +69,7 @@ def read_pictures(images: list[PageImage], budget: GridBudget, *, first_index: i
             context = "\n".join(recent)[-CONTEXT_CHARS:]
             grid = budget.expand(_rows(item, image.page))
             out.tables.append(Table(first_index + len(out.tables), grid, context))
-    out.seconds = time.perf_counter() - start
+    out.seconds += time.perf_counter() - start
     return out
 
 

@@ -84,16 +84,26 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
 
 
 def line_masks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Horizontal and vertical ruling lines: faint ink that survives an opening with a long thin kernel."""
-    ink = binarise(grey, LINE_CONTRAST)
-    h, w = ink.shape
+    """Horizontal and vertical ruling lines: long thin runs darker than the page on *both* sides.
+
+    A line is darker than what lies a few pixels above and below it (for a vertical line: left and
+    right); the edge of a grey cell fill is darker than one side only, so it is no line, and a fill
+    does not turn into a band of lines. What survives an opening with a long thin kernel is a line."""
+    g = grey.astype(np.int16)
+    h, w = g.shape
+    k = max(3, min(h, w) // 300)  # past a blurred line's half width at 150–300 dpi
+    padded = np.pad(g, k, mode="constant", constant_values=255)
+    up, down = padded[:h, k : k + w], padded[2 * k :, k : k + w]
+    left, right = padded[k : k + h, :w], padded[k : k + h, 2 * k :]
+    across_h = np.minimum(up, down) - LINE_CONTRAST
+    across_v = np.minimum(left, right) - LINE_CONTRAST
+    h_ink = np.where(g < across_h, 255, 0).astype(np.uint8)
+    v_ink = np.where(g < across_v, 255, 0).astype(np.uint8)
     length = max(25, min(h, w) // 40)
-    horizontal = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    vertical = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    # A line is thin: what is thick across it is a run of text whose faint halo joined up.
-    thick = max(6, min(h, w) // 200)
-    horizontal &= ~cv2.morphologyEx(horizontal, cv2.MORPH_OPEN, np.ones((thick, 1), np.uint8))
-    vertical &= ~cv2.morphologyEx(vertical, cv2.MORPH_OPEN, np.ones((1, thick), np.uint8))
+    horizontal = cv2.morphologyEx(
+        h_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1))
+    )
+    vertical = cv2.morphologyEx(v_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
     # Bridge the small breaks noise and JPEG leave in a printed line.
     horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3)))
     vertical = cv2.dilate(vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
