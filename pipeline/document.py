@@ -82,6 +82,16 @@ class Document:
     reader: str | None = None
     pages: int | None = None
     findings: list[Finding] = field(default_factory=list)
+    pictures: list[Picture] = field(default_factory=list)  # read by OCR when tables are missing
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """A picture a document embeds (an HTML `data:` URI, a .docx's image), with the text printed just
+    before it (`table_context`): pasted pictures of the statistics tables are read by OCR."""
+
+    data: bytes
+    context: str = ""
 
 
 CONTEXT_PARAGRAPHS = 3  # paragraphs before a table that may name its section

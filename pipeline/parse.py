@@ -191,7 +191,21 @@ def parse_document(
     doc = read_document(data, fmt, http_charset=http_charset)
     if reader is not None:
         doc.reader = reader
-    return extract_report(doc, title_hint=title_hint, ocr_min_confidence=ocr_min_confidence)
+    report = extract_report(doc, title_hint=title_hint, ocr_min_confidence=ocr_min_confidence)
+    if doc.pictures and _tables_missing(report):
+        from pipeline.readers.ocr.document import add_pictures
+
+        add_pictures(doc, doc.pictures)  # the missing tables may be pasted in as pictures
+        if doc.reader == "ocr":
+            report = extract_report(doc, title_hint=title_hint, ocr_min_confidence=ocr_min_confidence)
+    return report
+
+
+def _tables_missing(report: ParsedReport) -> bool:
+    """Whether a statistics table is missing from what the text holds (a legacy report has none)."""
+    if report.kind == KIND_LEGACY:
+        return False
+    return report.kind == KIND_NOT_A_REPORT or any(f.check == "missing_table" for f in report.findings)
 
 
 def parse_file(path: Path, *, ocr_min_confidence: float | None = None) -> ParsedReport:

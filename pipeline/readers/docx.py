@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import io
+import posixpath
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from docx2python.docx_output import DocxContent
 from docx2python.docx_reader import File
 from lxml import etree
 
-from pipeline.document import Document, DocumentError, Table, table_context
+from pipeline.document import Document, DocumentError, Picture, Table, table_context
 from pipeline.readers.grid import MAX_SPAN, CellSpec, GridBudget, parse_span
 from pipeline.readers.zipguard import (
     MAX_MEMBER_UNCOMPRESSED,
@@ -60,13 +61,18 @@ _W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _W = f"{{{_W_NS}}}"
 _P, _TBL, _TR, _TC = f"{_W}p", f"{_W}tbl", f"{_W}tr", f"{_W}tc"
 _SDT, _SDT_CONTENT, _CUSTOM_XML = f"{_W}sdt", f"{_W}sdtContent", f"{_W}customXml"
-_VAL = f"{_W}val"
+_VAL, _BODY = f"{_W}val", f"{_W}body"
 _GRID_SPAN, _ILVL = f"{_W}gridSpan", f"{_W}ilvl"
 MAX_SPAN_CELLS = 100_000  # empty cells docx2python adds for spans; a real report's spans add ~100
 MAX_LIST_LEVEL = 8  # Word's list levels are 0–8
 _BLOCKS, _ROWS, _CELLS = frozenset({_P, _TBL}), frozenset({_TR}), frozenset({_TC})
 
 META_KEYS = ("title", "creator", "created", "modified")
+_BLIP = "{http://schemas.openxmlformats.org/drawingml/2006/main}blip"
+_EMBED = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}embed"
+_RELS = "word/_rels/document.xml.rels"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+MAX_PICTURES = 50  # pictures kept for OCR; a report pastes its 3 tables, a few pages of scans at most
 
 
 def read_docx(data: bytes) -> Document:
@@ -80,7 +86,9 @@ def read_docx(data: bytes) -> Document:
             ):
                 main = _main_part(content)
                 check_decompressed_size(zf, main.path, MAX_MEMBER_UNCOMPRESSED)
-                return _read(content, main, set(zf.namelist()))
+                doc, embeds = _read(content, main, set(zf.namelist()))
+                doc.pictures = _pictures(zf, embeds)
+                return doc
         except DocumentError:
             raise
         except Exception as exc:  # docx2python and lxml raise anything on hostile or broken input
@@ -114,7 +122,8 @@ def _main_part(content: DocxContent) -> File:
         raise DocumentError("docx: no main document part (word/document.xml)") from None
 
 
-def _read(content: DocxContent, main: File, members: set[str]) -> Document:
+def _read(content: DocxContent, main: File, members: set[str]) -> tuple[Document, list[tuple[str, str]]]:
+    """The document, and the body's pictures as (relationship id, context) in order."""
     root = main.root_element
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
@@ -126,13 +135,35 @@ def _read(content: DocxContent, main: File, members: set[str]) -> Document:
     walker = _Walker({par.elem: "".join(par.run_strings) for par in _pars(main) if par.elem is not None})
     paragraphs = walker.blocks(body)
     meta = _core_properties(content, members)
-    return Document(
+    doc = Document(
         format="docx",
         tables=walker.finished_tables(),
         paragraphs=paragraphs,
         title=meta.get("title"),
         meta=meta,
     )
+    return doc, walker.pictures
+
+
+def _pictures(zf, embeds: list[tuple[str, str]]) -> list[Picture]:
+    """The bytes of the body's pictures (word/media/…), each with the text before it; a picture the
+    package does not hold is left out (Word shows a broken image for it)."""
+    if not embeds or _RELS not in zf.namelist():
+        return []
+    check_decompressed_size(zf, _RELS, MAX_MEMBER_UNCOMPRESSED)
+    rels = etree.fromstring(zf.read(_RELS), etree.XMLParser(**SAFE_XML))
+    targets = {
+        r.get("Id"): r.get("Target") or "" for r in rels.iter(_REL) if r.get("TargetMode") != "External"
+    }
+    out: list[Picture] = []
+    for rid, context in embeds[:MAX_PICTURES]:
+        target = targets.get(rid, "")
+        name = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"word/{target}")
+        if not target or name not in zf.namelist():
+            continue
+        check_decompressed_size(zf, name, MAX_MEMBER_UNCOMPRESSED)
+        out.append(Picture(zf.read(name), context))
+    return out
 
 
 def _bound_values(root: etree._Element) -> None:
@@ -254,6 +285,7 @@ class _Walker:
     par_texts: dict[etree._Element, str]
     tables: list[Table | None] = field(default_factory=list)
     budget: GridBudget = field(default_factory=lambda: GridBudget("docx"))
+    pictures: list[tuple[str, str]] = field(default_factory=list)  # body pictures: (r:embed, context)
 
     def finished_tables(self) -> list[Table]:
         """The tables in document order (every slot is filled once its table has been read)."""
@@ -266,6 +298,9 @@ class _Walker:
             if block.tag == _P:
                 if text := _paragraph_text(self.par_texts[block]):
                     texts.append(text)
+                if container.tag == _BODY:
+                    context = table_context(texts)
+                    self.pictures += [(b.get(_EMBED, ""), context) for b in block.iter(_BLIP)]
             else:
                 self.table(block, table_context(texts))
         return texts

@@ -25,6 +25,8 @@ table's context; `Table.context` is not reset by an intervening table.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import codecs
 import html as htmlmod
 import itertools
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from pipeline.document import Document, DocumentError, Table, table_context
+from pipeline.document import Document, DocumentError, Picture, Table, table_context
 from pipeline.encoding import decode_html
 from pipeline.readers.grid import MAX_CELLS, MAX_TABLES, CellSpec, GridBudget, parse_span
 
@@ -62,7 +64,9 @@ _BLOCK_TAGS = (
 _DROP_ALWAYS = ("style", "noscript", "template", "xml")  # never content; <xml>: Word's data islands
 _DROP_AFTER_JS = ("script", "head", "title")  # scripts are kept until the JS-string fallback has looked
 
-_TABLE_SPLIT_RE = re.compile(f"{_TABLE}(\\d+){_TABLE}")
+_IMAGE = "\ufdd2"  # around the index of a picture (a data: URI <img>) replaced in the tree
+_TABLE_SPLIT_RE = re.compile(f"([{_TABLE}{_IMAGE}])(\\d+)\\1")
+_DATA_URI_RE = re.compile(r"data:image/[a-z+.-]+;base64,", re.I)
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f")
 _NOT_CONTROL_BYTES = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
 _REPLACEMENT_UTF8 = "\ufffd".encode()
@@ -122,11 +126,17 @@ def _read(data: bytes, http_charset: str | None) -> Document:
     ):
         frames = _table_frames(body)
     etree.strip_elements(root, *_DROP_AFTER_JS, with_tail=False)
-    tables, paragraphs = _extract(body, frames)
-    if not tables and not paragraphs:
+    tables, paragraphs, pictures = _extract(body, frames)
+    if not tables and not paragraphs and not pictures:
         raise DocumentError("html: no text or tables in <body>")
     return Document(
-        format="html", tables=tables, paragraphs=paragraphs, title=title, meta=meta, encoding=encoding
+        format="html",
+        tables=tables,
+        paragraphs=paragraphs,
+        title=title,
+        meta=meta,
+        encoding=encoding,
+        pictures=pictures,
     )
 
 
@@ -356,8 +366,9 @@ def _clean(raw: str) -> str:
     return "\n".join(filter(None, [" ".join(part.split()) for part in raw.split(_LINE)]))
 
 
-def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], list[str]]:
-    """Read data tables (innermost first), replace each in the tree by a marker, then read paragraphs."""
+def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], list[str], list[Picture]]:
+    """Read data tables (innermost first), replace each in the tree by a marker, then read paragraphs;
+    pictures embedded as `data:` URIs are kept, each with the paragraphs printed before it."""
     _mark_lines(body, frames)
     data = [f for f in frames if f.is_data]
     order = {id(f): i for i, f in enumerate(data)}
@@ -369,15 +380,20 @@ def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], l
         frame.el.clear()
         frame.el.text = _LINE if frame.under_data else f"{_LINE}{_TABLE}{order[id(frame)]}{_TABLE}{_LINE}"
         frame.el.tail = tail
+    images = _embedded_pictures(body)
 
     paragraphs: list[str] = []
     contexts: dict[int, str] = {}
+    pictures: list[Picture] = []
     pieces = _TABLE_SPLIT_RE.split(_clean(_text(body)))
-    for i, piece in enumerate(pieces):
-        if i % 2:
-            contexts[int(piece)] = table_context(paragraphs)
-        else:
-            paragraphs.extend(line for line in piece.split("\n") if line)
+    for i in range(0, len(pieces), 3):
+        paragraphs.extend(line for line in pieces[i].split("\n") if line)
+        if i + 2 < len(pieces):
+            marker, index = pieces[i + 1], int(pieces[i + 2])
+            if marker == _TABLE:
+                contexts[index] = table_context(paragraphs)
+            else:
+                pictures.append(Picture(images[index], table_context(paragraphs)))
 
     tables: list[Table] = []
     context = ""
@@ -386,7 +402,28 @@ def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], l
         if not frame.under_data:  # a table inside a data cell shares its outer table's context
             context = contexts.get(i, "")
         tables.append(Table(index=i, grid=budget.expand(specs[id(frame)]), context=context))
-    return tables, paragraphs
+    return tables, paragraphs, pictures
+
+
+def _embedded_pictures(body: etree._Element) -> list[bytes]:
+    """The bytes of each `<img src="data:image/…;base64,…">`, the element replaced by a marker where it
+    stood (pictures linked by URL are separate downloads: the crawler fetches them as documents)."""
+    out: list[bytes] = []
+    for img in list(body.iter("img")):
+        src = (img.get("src") or "").strip()
+        match = _DATA_URI_RE.match(src)
+        if match is None or img.getparent() is None:
+            continue
+        try:
+            data = base64.b64decode("".join(src[match.end() :].split()), validate=True)
+        except (ValueError, binascii.Error):
+            continue  # not a picture anyone can see either
+        marker = etree.Element("span")
+        marker.text = f"{_LINE}{_IMAGE}{len(out)}{_IMAGE}{_LINE}"
+        marker.tail = img.tail
+        img.getparent().replace(img, marker)
+        out.append(data)
+    return out
 
 
 def _move_caption_out(table: etree._Element) -> None:

@@ -108,18 +108,24 @@ def png(page: np.ndarray) -> bytes:
 _TABLE_RE = re.compile(r"<table\b.*?</table>", re.S | re.I)
 
 
-def screenshot_tables(html: bytes, *, width: int = 1000, timeout: float = 60) -> bytes:
-    """The HTML report with each `<table>` replaced by a PNG screenshot of it (a `data:` URI `<img>`),
-    as agencies paste their statistics tables into the page as pictures."""
+def screenshot_tables(
+    html: bytes, *, which: set[int] | None = None, width: int = 1000, timeout: float = 60
+) -> bytes:
+    """The HTML report with each `<table>` (or those numbered in `which`, from 0) replaced by a PNG
+    screenshot of it (a `data:` URI `<img>`), as agencies paste their statistics tables into the page
+    as pictures."""
     exe = chromium()
     if exe is None:
         raise RuntimeError(missing("chromium"))
     text = html.decode("utf-8")
     tables = _TABLE_RE.findall(text)
+    which = set(range(len(tables))) if which is None else which
     head = text[: text.lower().find("<body")] if "<body" in text.lower() else "<html><head></head>"
     with tempfile.TemporaryDirectory(prefix="xxgk-shot-") as tmp:
         folder = Path(tmp)
         for i, table in enumerate(tables):
+            if i not in which:
+                continue
             (folder / f"{i}.html").write_text(
                 f"{head}<body style='margin:8px;background:#fff'>{table}</body></html>", encoding="utf-8"
             )
@@ -142,8 +148,16 @@ def screenshot_tables(html: bytes, *, width: int = 1000, timeout: float = 60) ->
             )
         out, last = [], 0
         for i, match in enumerate(_TABLE_RE.finditer(text)):
+            if i not in which:
+                continue
             data = base64.b64encode((folder / f"{i}.png").read_bytes()).decode("ascii")
             out += [text[last : match.start()], f'<p><img src="data:image/png;base64,{data}"></p>']
             last = match.end()
         out.append(text[last:])
     return "".join(out).encode("utf-8")
+
+
+def pictures_of(html: bytes) -> list[bytes]:
+    """The PNG pictures a page embeds as `data:` URIs, in order."""
+    found = re.findall(rb"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
+    return [base64.b64decode(b) for b in found]

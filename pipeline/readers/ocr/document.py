@@ -1,16 +1,16 @@
 """Documents that are pictures, and pictures inside documents, as a `Document` read by OCR.
 
 A picture file (PNG, JPEG, GIF, …) is a one-page scan: it must yield a table, else it fails with the
-reason. Readers of other formats hand their pictures here (`add_pictures`) when their text has no
-table of values, and the Document then says what OCR read: `reader = "ocr"` and an `ocr_values`
-finding of severity info ("values read by OCR from N images").
+reason. The pictures other readers keep (`Document.pictures`) are read here (`add_pictures`) when
+their text lacks a statistics table, and the Document then says what OCR read: `reader = "ocr"` and
+an `ocr_values` finding of severity info ("values read by OCR from N images").
 """
 
 from __future__ import annotations
 
-from pipeline.document import Document
+from pipeline.document import Document, DocumentError, Picture
 from pipeline.readers.grid import GridBudget
-from pipeline.readers.ocr.image import PageImage, decode
+from pipeline.readers.ocr.image import decode
 from pipeline.readers.ocr.reader import Pictures, read_pictures, require_tables
 from pipeline.report import Finding
 
@@ -47,11 +47,19 @@ def read_picture(data: bytes) -> Document:
     return doc
 
 
-def add_pictures(doc: Document, images: list[PageImage], budget: GridBudget) -> None:
-    """Append what OCR reads from `images` to a document read from text (its tables come first)."""
-    if not images:
-        return
-    found = read_pictures(images, budget, first_index=len(doc.tables))
+def add_pictures(doc: Document, pictures: list[Picture]) -> None:
+    """Append what OCR reads from a document's embedded pictures (an HTML page's `data:` URIs, a
+    .docx's images) after its text tables. A picture that cannot be decoded (a Word metafile, a
+    broken one) is no table and is passed over: the missing tables say what was not found."""
+    found, budget = Pictures(), GridBudget(doc.format)
+    for number, picture in enumerate(pictures, start=1):
+        try:
+            image = decode(picture.data, page=number, origin=f"image {number}")
+        except DocumentError:
+            continue
+        image.paged = False
+        before = [picture.context] if picture.context else []
+        read_pictures([image], budget, first_index=len(doc.tables), into=found, before=before)
     doc.tables.extend(found.tables)
     doc.paragraphs.extend(found.paragraphs)
     mark_ocr(doc, found)

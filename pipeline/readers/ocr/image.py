@@ -27,6 +27,7 @@ class PageImage:
     grey: np.ndarray
     page: int
     origin: str  # "image 2", "page 3", …: how messages name it
+    paged: bool = True  # False: a picture inside an HTML page or .docx (its cells name no page)
 
 
 def decode(data: bytes, *, page: int, origin: str) -> PageImage:

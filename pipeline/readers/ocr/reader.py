@@ -67,13 +67,13 @@ def read_pictures(
                 recent = [*recent, item][-CONTEXT_LINES:]
                 continue
             context = "\n".join(recent)[-CONTEXT_CHARS:]
-            grid = budget.expand(_rows(item, image.page))
+            grid = budget.expand(_rows(item, image.page if image.paged else None))
             out.tables.append(Table(first_index + len(out.tables), grid, context))
     out.seconds += time.perf_counter() - start
     return out
 
 
-def _rows(table: OcrTable, page: int) -> list[list[CellSpec]]:
+def _rows(table: OcrTable, page: int | None) -> list[list[CellSpec]]:
     rows: list[list[CellSpec]] = []
     for cell in table.cells:
         while len(rows) <= cell.row:

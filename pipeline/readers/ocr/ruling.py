@@ -86,28 +86,51 @@ def rotate(image: np.ndarray, angle: float) -> np.ndarray:
 def line_masks(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Horizontal and vertical ruling lines: long thin runs darker than the page on *both* sides.
 
-    A line is darker than what lies a few pixels above and below it (for a vertical line: left and
+    A line is darker than the page a few pixels above and below it (for a vertical line: left and
     right); the edge of a grey cell fill is darker than one side only, so it is no line, and a fill
-    does not turn into a band of lines. What survives an opening with a long thin kernel is a line."""
+    does not turn into a band of lines; the halos of a row of blurred text are not darker than the
+    paper between the characters. What survives an opening with a long thin kernel is a line."""
     g = grey.astype(np.int16)
     h, w = g.shape
     k = max(3, min(h, w) // 300)  # past a blurred line's half width at 150–300 dpi
-    padded = np.pad(g, k, mode="constant", constant_values=255)
-    up, down = padded[:h, k : k + w], padded[2 * k :, k : k + w]
-    left, right = padded[k : k + h, :w], padded[k : k + h, 2 * k :]
-    across_h = np.minimum(up, down) - LINE_CONTRAST
-    across_v = np.minimum(left, right) - LINE_CONTRAST
-    h_ink = np.where(g < across_h, 255, 0).astype(np.uint8)
-    v_ink = np.where(g < across_v, 255, 0).astype(np.uint8)
+    # The page on each side: the brightest pixel of a box k…2k away beside the pixel, 2k+1 long
+    # along the line (print touching a line leaves paper between its strokes there; a grey fill
+    # does not).
+    along_h = cv2.dilate(grey, np.ones((1, 2 * k + 1), np.uint8)).astype(np.int16)
+    along_v = cv2.dilate(grey, np.ones((2 * k + 1, 1), np.uint8)).astype(np.int16)
+    up, down = _side_max(along_h, k, axis=0)
+    left, right = _side_max(along_v, k, axis=1)
+    h_ink = np.where(g < np.minimum(up, down) - LINE_CONTRAST, 255, 0).astype(np.uint8)
+    v_ink = np.where(g < np.minimum(left, right) - LINE_CONTRAST, 255, 0).astype(np.uint8)
+    # Lines run on through crossings (the side boxes see paper beside a crossing line), so a
+    # horizontal line is as long as its table is wide: a long kernel leaves out rows of text, whose
+    # strokes and halos join into runs of a few characters at most. Rows are lower than columns are
+    # wide, and vertical text is rare: vertical lines are kept from a shorter run.
     length = max(25, min(h, w) // 40)
+    h_length = max(2 * length, min(h, w) // 20)
     horizontal = cv2.morphologyEx(
-        h_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1))
+        h_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (h_length, 1))
     )
     vertical = cv2.morphologyEx(v_ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
     # Bridge the small breaks noise and JPEG leave in a printed line.
     horizontal = cv2.dilate(horizontal, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 3)))
     vertical = cv2.dilate(vertical, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 5)))
     return horizontal, vertical
+
+
+def _side_max(image: np.ndarray, k: int, *, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """The brightest of the pixels k…2k before and after each pixel along `axis` (paper beyond the edge)."""
+    n = image.shape[axis]
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (2 * k, 2 * k)
+    padded = np.pad(image, pad, mode="constant", constant_values=255)
+    before = after = None
+    for d in range(k, 2 * k + 1):
+        b = np.take(padded, range(2 * k - d, 2 * k - d + n), axis=axis)
+        a = np.take(padded, range(2 * k + d, 2 * k + d + n), axis=axis)
+        before = b if before is None else np.maximum(before, b)
+        after = a if after is None else np.maximum(after, a)
+    return before, after
 
 
 def _positions(profile: np.ndarray, minimum: float) -> list[int]:
