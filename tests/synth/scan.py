@@ -73,18 +73,21 @@ def degrade(grey: np.ndarray, wear: Wear) -> np.ndarray:
 
 
 def _stamp(page: np.ndarray, rng: np.random.Generator) -> None:
-    """A red official seal: a thick ring with a star, half transparent, over the lower right quarter."""
+    """A red official seal (a thick ring, a star-like centre, a line of text) over the lower right
+    part of the page. Ink on paper multiplies: black print under the seal stays black, paper and
+    grey turn red."""
     import cv2
 
     h, w = page.shape[:2]
     radius = w // 9
     centre = (int(w * rng.uniform(0.6, 0.8)), int(h * rng.uniform(0.55, 0.8)))
-    seal = page.copy()
-    red = (215, 40, 40)
-    cv2.circle(seal, centre, radius, red, max(3, radius // 12))
-    cv2.circle(seal, centre, radius // 4, red, -1)
-    cv2.putText(seal, "SEAL", (centre[0] - radius // 2, centre[1] + radius // 2), 0, radius / 80, red, 3)
-    cv2.addWeighted(seal, 0.75, page, 0.25, 0, dst=page)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.circle(mask, centre, radius, 255, max(3, radius // 12))
+    cv2.circle(mask, centre, radius // 4, 255, -1)
+    cv2.putText(mask, "SEAL", (centre[0] - radius // 2, centre[1] + radius // 2), 0, radius / 80, 255, 3)
+    red = np.array([0.86, 0.2, 0.2])
+    on = mask > 0
+    page[on] = (page[on] * red).astype(np.uint8)
 
 
 def image_pdf(pages: list[np.ndarray], *, dpi: int) -> bytes:

@@ -10,17 +10,19 @@ lowest of them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from pipeline.readers.ocr.engine import recognise
+from pipeline.readers.ocr.engine import Recognised, recognise
 
 MIN_INK_PIXELS = 10  # less ink than this in a cell (specks dropped) is paper and dust
 SPECK_PIXELS = 4  # connected ink smaller than this is noise, not a stroke
 LINE_GAP = 2  # blank pixel rows that separate two printed lines
 PAD = 0.35  # white margin around a line's ink, as a share of its height
+INK_CONTRAST = 40  # grey levels below the cell's paper that count as ink
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +86,66 @@ def crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
 
 
-def read_cells(grey: np.ndarray, ink: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[CellText]:
+CONTRADICTION = 0.8  # a spaced reading this sure, of other digits, makes a number unreadable
+_NUMBER_RE = re.compile(r"[-+]?[0-9][0-9.,]*%?")
+
+
+def _recognise_checked(crops: list[np.ndarray]) -> list[Recognised]:
+    """Recognise the crops; a line read as a number is read again with its glyphs spaced apart, and
+    when that reading is a number with other digits, read surely, its confidence is 0 (unreadable).
+
+    Why: the recogniser's decoding merges a character repeated without a gap (`11` → `1`, `100` →
+    `10`) and is sure of the result; glyphs spaced apart cannot merge. The spaced reading may add a
+    point between digits (`1.05`) or misread a glyph cut in two, unsurely: only a sure reading of
+    other digits contradicts the first."""
+    first = recognise(crops)
+    numbers = [i for i, r in enumerate(first) if _NUMBER_RE.fullmatch(r.text)]
+    second = recognise([spaced(crops[i]) for i in numbers])
+    out = list(first)
+    for i, again in zip(numbers, second, strict=True):
+        text = again.text.replace(" ", "")
+        contradicts = (
+            _NUMBER_RE.fullmatch(text) is not None
+            and again.confidence >= CONTRADICTION
+            and _digits(text) != _digits(first[i].text)
+        )
+        if contradicts:
+            out[i] = Recognised(first[i].text, 0.0)
+    return out
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def spaced(crop: np.ndarray) -> np.ndarray:
+    """The crop with white columns put between its glyphs (runs of inked columns), a third of the
+    crop's height each."""
+    grey = crop[..., 0] if crop.ndim == 3 else crop
+    inked = (grey < 255 - INK_CONTRAST).any(axis=0)
+    gap = np.full((crop.shape[0], max(2, crop.shape[0] // 3), *crop.shape[2:]), 255, crop.dtype)
+    pieces, start = [], 0
+    for x in range(1, len(inked)):
+        if inked[x - 1] and not inked[x]:  # a glyph ends
+            pieces += [crop[:, start:x], gap]
+            start = x
+    pieces.append(crop[:, start:])
+    return np.ascontiguousarray(np.concatenate(pieces, axis=1))
+
+
+def _on_white(cell: np.ndarray) -> np.ndarray:
+    """The cell's pixels with its background made paper-white: a grey-filled cell (a block heading
+    of table 二) is read like any other, and the white margin of a line crop does not frame it."""
+    paper = float(np.percentile(cell, 90))
+    if paper >= 250 or paper < 64:
+        return cell
+    return np.clip(cell.astype(np.float32) * (255.0 / paper), 0, 255).astype(np.uint8)
+
+
+def read_cells(grey: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[CellText]:
     """Recognise every cell of a page in one batch (the recogniser is fastest on many crops at once).
 
-    `grey` and `ink` are the page without its ruling lines."""
+    `grey` is the page without its ruling lines."""
     crops: list[np.ndarray] = []
     owners: list[int] = []
     for i, (x0, y0, x1, y1) in enumerate(boxes):
@@ -95,11 +153,13 @@ def read_cells(grey: np.ndarray, ink: np.ndarray, boxes: list[tuple[int, int, in
         cx0, cy0, cx1, cy1 = x0 + inset, y0 + inset, x1 - inset, y1 - inset
         if cx1 - cx0 < 4 or cy1 - cy0 < 4:
             continue
-        for lx0, ly0, lx1, ly1 in line_boxes(ink[cy0:cy1, cx0:cx1]):
-            crops.append(crop(grey, (cx0 + lx0, cy0 + ly0, cx0 + lx1, cy0 + ly1)))
+        cell = _on_white(grey[cy0:cy1, cx0:cx1])
+        ink = np.where(cell < 255 - INK_CONTRAST, 255, 0).astype(np.uint8)
+        for box in line_boxes(ink):
+            crops.append(crop(cell, box))
             owners.append(i)
     lines: list[list[tuple[str, float]]] = [[] for _ in boxes]
-    for owner, result in zip(owners, recognise(crops), strict=True):
+    for owner, result in zip(owners, _recognise_checked(crops), strict=True):
         lines[owner].append((result.text, result.confidence))
     out = []
     for read in lines:

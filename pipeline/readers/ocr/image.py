@@ -53,11 +53,17 @@ def from_rgb(rgb: np.ndarray, *, page: int, origin: str) -> PageImage:
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
-    """Grey with coloured ink (seals, stamps) turned light: each pixel's brightest channel, unless the
-    pixel is close to neutral, where the plain luminance is kept (grey print and fills stay grey)."""
+    """Grey with coloured ink (seals, stamps) turned paper-white: a coloured pixel's brightest channel
+    lifted by half its colourfulness; a pixel close to neutral keeps its plain luminance (grey print
+    and fills stay grey)."""
     rgb = rgb.astype(np.int32)  # the weighted sum below overflows int16
     brightest = rgb.max(axis=2)
     darkest = rgb.min(axis=2)
     luminance = (rgb[..., 0] * 299 + rgb[..., 1] * 587 + rgb[..., 2] * 114) // 1000
-    coloured = (brightest - darkest) > 60
-    return np.where(coloured, brightest, luminance).astype(np.uint8)
+    chroma = brightest - darkest
+    coloured = chroma > 24
+    # A seal's red is not as bright as paper in its brightest channel (~220): lifted by half its
+    # colourfulness it reaches paper white, so its ring makes no faint "ruling line"; print under it
+    # (dark in every channel) stays dark.
+    lifted = np.minimum(255, brightest + chroma // 2)
+    return np.where(coloured, lifted, luminance).astype(np.uint8)

@@ -16,6 +16,7 @@ from pipeline.readers.ocr.engine import recognise
 from pipeline.readers.ocr.image import PageImage
 
 TEXT_MIN_CONFIDENCE = 0.5  # a line outside the tables read less surely than this is noise, not text
+HEADING_HEIGHT = 1.25  # a line this much taller than the page's median line is in a heading's type
 MAX_LINE_HEIGHT = 40  # pixels per 1,000 of page height: taller rows of ink are pictures, seals, not text
 
 
@@ -49,11 +50,16 @@ def read_page(image: PageImage) -> OcrPage:
     grey = ruling.rotate(image.grey, angle)
     horizontal, vertical = ruling.line_masks(grey)
     found = ruling.find_tables(horizontal, vertical)
-    clean = cells.without_lines(grey, horizontal | vertical)
-    clean_ink = ruling.binarise(clean)
+    # Only the lines of the tables found are painted out: a "line" elsewhere is a stroke of print
+    # (a bold title's 一), which must stay.
+    ruled = np.zeros_like(horizontal)
+    for table in found:
+        x0, y0, x1, y1 = table.box
+        ruled[max(0, y0 - 4) : y1 + 5, max(0, x0 - 4) : x1 + 5] = 255
+    clean = cells.without_lines(grey, (horizontal | vertical) & ruled)
     page = OcrPage(image.page, angle)
     boxes = [c.box for t in found for c in t.cells]
-    texts = iter(cells.read_cells(clean, clean_ink, boxes))
+    texts = iter(cells.read_cells(clean, boxes))
     for table in found:
         out = []
         for c in table.cells:
@@ -74,10 +80,35 @@ def _text_outside(grey: np.ndarray, tables: list[tuple[int, int, int, int]]) -> 
         page[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
     ink = ruling.binarise(page)
     boxes = [
-        b for b in cells.line_boxes(ink) if b[3] - b[1] <= MAX_LINE_HEIGHT * max(1, grey.shape[0] // 1000)
+        b for b in cells.line_boxes(ink) if b[3] - b[1] <= MAX_LINE_HEIGHT * grey.shape[0] / 1000
     ]
-    lines = []
-    for (_x0, y0, _x1, y1), read in zip(boxes, recognise([cells.crop(page, b) for b in boxes]), strict=True):
+    read_lines = []
+    for box, read in zip(boxes, recognise([cells.crop(page, b) for b in boxes]), strict=True):
         if read.text and read.confidence >= TEXT_MIN_CONFIDENCE:
-            lines.append(((y0 + y1) // 2, read.text))
-    return lines
+            read_lines.append((box, read.text))
+    return _join_headings(read_lines)
+
+
+def _join_headings(lines: list[tuple[tuple[int, int, int, int], str]]) -> list[tuple[int, str]]:
+    """(y, text) of each line, a heading printed over several lines (a title: agency, then year and
+    report name, in a larger type than the body) joined into one, as a text reader joins it."""
+    if not lines:
+        return []
+    body = float(np.median([b[3] - b[1] for b, _ in lines]))
+    out: list[tuple[int, str]] = []
+    last: tuple[int, int, int, int] | None = None
+    for box, text in lines:
+        height = box[3] - box[1]
+        tall = height >= HEADING_HEIGHT * body
+        if (
+            last is not None
+            and tall
+            and last[3] - last[1] >= HEADING_HEIGHT * body
+            and abs(height - (last[3] - last[1])) <= 0.15 * height
+            and box[1] - last[3] < height
+        ):
+            out[-1] = (out[-1][0], out[-1][1] + text)
+        else:
+            out.append(((box[1] + box[3]) // 2, text))
+        last = box
+    return out
