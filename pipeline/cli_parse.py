@@ -1,7 +1,10 @@
 """`python -m pipeline parse FILE [--json]`: one report, as the parser sees it.
 
 The tool to reach for when one report looks wrong: metadata, the three tables in template order,
-unreadable cells with their reasons and positions, and every failed identity. A broken or
+unreadable cells with their reasons and positions, and every failed identity. A value that cannot
+be read is `??` (a cell OCR read unsurely too: accepted means confident, so no accepted value
+carries a mark), and a report read by OCR says how many cells came from pictures and how sure the
+least sure accepted one was. A broken or
 unsupported file is one line on stderr and exit status 2, never a traceback.
 """
 
@@ -61,6 +64,13 @@ def render_text(report: ParsedReport) -> str:
             rows.setdefault(c.row_code, {})[c.column_code] = _fmt(c.value, c.unreadable)
         for code, vals in rows.items():
             lines.append(f"  {code:<31} " + " ".join(f"{vals.get(o, ''):>9}" for o in outs))
+    ocr = [c for c in report.cells if c.confidence is not None]
+    if ocr:
+        accepted = [c.confidence for c in ocr if not c.unreadable and c.value is not None]
+        lines.append(
+            f"\nOCR: {len(ocr)} cells read from pictures, {sum(1 for c in ocr if c.unreadable)} unreadable (??)"
+            + (f", lowest accepted confidence {min(accepted):.2f}" if accepted else "")
+        )
     if report.findings:
         lines.append("\nfindings:")
         lines.extend(f"  [{f.severity}] {f.check}: {f.message}" for f in report.findings)

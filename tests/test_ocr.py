@@ -182,3 +182,13 @@ def test_the_threshold_is_part_of_the_parse_cache_key(monkeypatch):
 def test_picture_files_are_a_readable_format():
     assert [format_for(n) for n in ("a.PNG", "b.jpg", "c.jpeg", "d.gif")] == ["image"] * 4
     assert format_for("x", "image/jpeg") == "image"
+
+
+def test_parse_cli_shows_unsure_values_as_unreadable_and_the_ocr_summary():
+    from pipeline.cli_parse import render_text
+
+    text = render_text(extract_report(_ocr_document(0.62)))
+    row = next(line for line in text.splitlines() if line.strip().startswith("new_received"))
+    assert row.split()[1:] == ["??", "53", "0", "0", "61", "4", "3119"]
+    assert "OCR: 7 cells read from pictures, 1 unreadable (??), lowest accepted confidence 0.99" in text
+    assert "OCR confidence 0.62 < 0.90" in text
