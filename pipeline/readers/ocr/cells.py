@@ -91,15 +91,20 @@ _NUMBER_RE = re.compile(r"[-+]?[0-9][0-9.,]*%?")
 
 
 def _recognise_checked(crops: list[np.ndarray]) -> list[Recognised]:
-    """Recognise the crops; a line read as a number is read again with its glyphs spaced apart, and
-    when that reading is a number with other digits, read surely, its confidence is 0 (unreadable).
+    """Recognise the crops; a line read as a number with another count of characters than it has
+    glyphs is read again with its glyphs spaced apart, and when that reading is a number with other
+    digits, read surely, its confidence is 0 (unreadable).
 
     Why: the recogniser's decoding merges a character repeated without a gap (`11` → `1`, `100` →
     `10`) and is sure of the result; glyphs spaced apart cannot merge. The spaced reading may add a
     point between digits (`1.05`) or misread a glyph cut in two, unsurely: only a sure reading of
     other digits contradicts the first."""
     first = recognise(crops)
-    numbers = [i for i, r in enumerate(first) if _NUMBER_RE.fullmatch(r.text)]
+    numbers = [
+        i
+        for i, r in enumerate(first)
+        if _NUMBER_RE.fullmatch(r.text) and len(_glyphs(crops[i])) != len(r.text)
+    ]
     second = recognise([spaced(crops[i]) for i in numbers])
     out = list(first)
     for i, again in zip(numbers, second, strict=True):
@@ -118,18 +123,30 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-def spaced(crop: np.ndarray) -> np.ndarray:
-    """The crop with white columns put between its glyphs (runs of inked columns), a third of the
-    crop's height each."""
+def _glyphs(crop: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of inked columns of a line crop (x0, x1): one per glyph where glyphs do not touch."""
     grey = crop[..., 0] if crop.ndim == 3 else crop
     inked = (grey < 255 - INK_CONTRAST).any(axis=0)
-    gap = np.full((crop.shape[0], max(2, crop.shape[0] // 3), *crop.shape[2:]), 255, crop.dtype)
-    pieces, start = [], 0
-    for x in range(1, len(inked)):
-        if inked[x - 1] and not inked[x]:  # a glyph ends
-            pieces += [crop[:, start:x], gap]
+    runs, start = [], None
+    for x, on in enumerate(inked):
+        if on and start is None:
             start = x
-    pieces.append(crop[:, start:])
+        elif not on and start is not None:
+            runs.append((start, x))
+            start = None
+    if start is not None:
+        runs.append((start, len(inked)))
+    return runs
+
+
+def spaced(crop: np.ndarray) -> np.ndarray:
+    """The crop with white columns put between its glyphs, a third of the crop's height each."""
+    gap = np.full((crop.shape[0], max(2, crop.shape[0] // 3), *crop.shape[2:]), 255, crop.dtype)
+    pieces, last = [], 0
+    for _x0, x1 in _glyphs(crop)[:-1]:
+        pieces += [crop[:, last:x1], gap]
+        last = x1
+    pieces.append(crop[:, last:])
     return np.ascontiguousarray(np.concatenate(pieces, axis=1))
 
 
