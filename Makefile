@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test dev lint bench bench-10k bench-parse bench-crawl docs clean
+.PHONY: install run test dev lint bench bench-10k bench-parse bench-crawl bench-ocr docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-parse: $(STAMP)
 # Crawl coverage (README, Pointing it at real sites): a generated portal with every pattern, two runs.
 bench-crawl: $(STAMP)
 	$(PY) -m benchmarks.crawl_portal
+
+# OCR accuracy and speed (README, Performance): every generated quirk and 淮安 2024 scanned at 150/200 dpi.
+bench-ocr: $(STAMP)
+	$(PY) -m benchmarks.ocr_scans
 
 docs: $(STAMP)
 	$(PY) -c "from pathlib import Path; from pipeline.tables import update_readme; update_readme(Path('README.md'))"

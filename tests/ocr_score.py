@@ -17,6 +17,7 @@ class Score:
     right: int = 0
     unreadable: int = 0
     missing: int = 0  # a truth cell the report has no cell for (its row or table is reported missing)
+    unexplained: list[tuple] = field(default_factory=list)  # missing, and no finding names its row/table
     wrong: list[tuple] = field(default_factory=list)
     unflagged: list[tuple] = field(default_factory=list)  # wrong, in a report without an error
 
@@ -30,6 +31,7 @@ class Score:
         self.missing += other.missing
         self.wrong += other.wrong
         self.unflagged += other.unflagged
+        self.unexplained += other.unexplained
 
 
 def _truth_cells(truth: dict) -> dict[tuple, float | None]:
@@ -67,9 +69,12 @@ def score(report: ParsedReport, truth: dict) -> Score:
     s = Score()
     got = _report_cells(report)
     flagged = any(f.severity == "error" for f in report.findings)
+    named = {(f.check, f.scope) for f in report.findings}
     for key, expected in _truth_cells(truth).items():
         if key not in got:
             s.missing += 1
+            if ("missing_table", key[0]) not in named and ("missing_row", key[1]) not in named:
+                s.unexplained.append(key)
             continue
         value, unreadable = got[key]
         if unreadable:

@@ -90,7 +90,7 @@ def test_a_skewed_noisy_scan_reads_right_or_unreadable_never_wrong(scanned_repor
             assert c.confidence >= 0.90
 
 
-def test_a_blotted_digit_is_never_a_silent_wrong_value(scanned_report):
+def test_a_blotted_digit_is_never_a_silent_wrong_value():
     """Blot out part of `3001` (自然人, 本年新收): unreadable, or under a failing identity — never silent."""
     grey = _page(200).copy()
     clean = parse_document(_png(grey), "image")

@@ -152,7 +152,12 @@ def _data_row(
         return
     labels, values = cells[:-width], cells[-width:]
     readings = [_read(metric, cell) for metric, cell in zip(metrics, values, strict=True)]
-    if all(unreadable for _, unreadable in readings) or not any(normalize(c.text) for c in labels):
+    # A row of nothing but unreadable text is no data row, unless OCR read it: then its values are
+    # unreadable, visibly, rather than the row silently gone.
+    misread = any(c.confidence is not None and c.text.strip() for c in values)
+    if (all(unreadable for _, unreadable in readings) and not misread) or not any(
+        normalize(c.text) for c in labels
+    ):
         return
     label = printed(labels[-1].text) or printed("".join(c.text for c in labels))
     code = _category(labels[-1].text, item)

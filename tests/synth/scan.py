@@ -164,3 +164,18 @@ def pictures_of(html: bytes) -> list[bytes]:
     """The PNG pictures a page embeds as `data:` URIs, in order."""
     found = re.findall(rb"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
     return [base64.b64decode(b) for b in found]
+
+
+def scan_pdf(pdf: bytes, *, dpi: int, wear: Wear, pages: list[int] | None = None) -> bytes:
+    """A printed PDF as a scanner returns it: every page rasterised, worn (each page its own seed;
+    the seal, if any, on the last page only, where agencies stamp), re-packed as an image-only PDF."""
+    images = rasterise(pdf, dpi=dpi, pages=pages)
+    worn = []
+    for i, page in enumerate(images):
+        last = i == len(images) - 1
+        worn.append(
+            degrade(
+                page, Wear(wear.skew, wear.blur, wear.noise, wear.jpeg, wear.stamp and last, wear.seed + i)
+            )
+        )
+    return image_pdf(worn, dpi=dpi)

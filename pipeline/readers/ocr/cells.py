@@ -22,6 +22,7 @@ MIN_INK_PIXELS = 10  # less ink than this in a cell (specks dropped) is paper an
 SPECK_PIXELS = 4  # connected ink smaller than this is noise, not a stroke
 LINE_GAP = 2  # blank pixel rows that separate two printed lines
 PAD = 0.35  # white margin around a line's ink, as a share of its height
+HALO_GREY = 150  # beside a line, lighter than this is the line's blur, darker is print
 INK_CONTRAST = 40  # grey levels below the cell's paper that count as ink
 
 
@@ -32,10 +33,14 @@ class CellText:
 
 
 def without_lines(grey: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """The page with its ruling lines painted paper-white (the masks are a pixel wider than the lines
-    already: growing them more would take the edge off a digit printed against a line)."""
+    """The page with its ruling lines painted paper-white: the lines' dark core, and the light halo
+    around it (growing the mask over everything would take the edge off a digit printed against a
+    line: `0` becomes `D`)."""
     out = grey.copy()
     out[lines > 0] = 255
+    # The line's blurred halo (light grey beside the core) goes too; dark print beside it stays.
+    halo = cv2.dilate(lines, np.ones((5, 5), np.uint8)) > 0
+    out[halo & (grey >= HALO_GREY)] = 255
     return out
 
 
@@ -150,6 +155,17 @@ def spaced(crop: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(pieces, axis=1))
 
 
+def _is_dash(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """A cell whose only ink is one flat bar: the dash printed for "not applicable". The recogniser
+    reads a lone bar as anything (`■`, `一`); its shape is unambiguous."""
+    x0, y0, x1, y1 = box
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(_despeckle(ink[y0:y1, x0:x1]), connectivity=8)
+    if count != 2:
+        return False
+    _x, _y, width, height, area = stats[1]
+    return height * 3 <= width and area >= 0.6 * width * height and height <= max(6, ink.shape[0] // 6)
+
+
 def _on_white(cell: np.ndarray) -> np.ndarray:
     """The cell's pixels with its background made paper-white: a grey-filled cell (a block heading
     of table 二) is read like any other, and the white margin of a line crop does not frame it."""
@@ -165,6 +181,7 @@ def read_cells(grey: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
     `grey` is the page without its ruling lines."""
     crops: list[np.ndarray] = []
     owners: list[int] = []
+    dashes: set[int] = set()
     for i, (x0, y0, x1, y1) in enumerate(boxes):
         inset = 2
         cx0, cy0, cx1, cy1 = x0 + inset, y0 + inset, x1 - inset, y1 - inset
@@ -172,15 +189,21 @@ def read_cells(grey: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
             continue
         cell = _on_white(grey[cy0:cy1, cx0:cx1])
         ink = np.where(cell < 255 - INK_CONTRAST, 255, 0).astype(np.uint8)
-        for box in line_boxes(ink):
+        found = line_boxes(ink)
+        if len(found) == 1 and _is_dash(ink, found[0]):
+            dashes.add(i)
+            continue
+        for box in found:
             crops.append(crop(cell, box))
             owners.append(i)
     lines: list[list[tuple[str, float]]] = [[] for _ in boxes]
     for owner, result in zip(owners, _recognise_checked(crops), strict=True):
         lines[owner].append((result.text, result.confidence))
     out = []
-    for read in lines:
-        if not read:
+    for i, read in enumerate(lines):
+        if i in dashes:
+            out.append(CellText("—", 1.0))
+        elif not read:
             out.append(CellText("", None))
         else:
             out.append(CellText("\n".join(t for t, _ in read), min(c for _, c in read)))

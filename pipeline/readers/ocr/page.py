@@ -49,7 +49,7 @@ def read_page(image: PageImage) -> OcrPage:
     angle = ruling.skew_angle(ruling.binarise(image.grey))
     grey = ruling.rotate(image.grey, angle)
     horizontal, vertical = ruling.line_masks(grey)
-    found = ruling.find_tables(horizontal, vertical)
+    found = ruling.find_tables(*ruling.bridged(horizontal, vertical))
     # Only the lines of the tables found are painted out: a "line" elsewhere is a stroke of print
     # (a bold title's 一), which must stay.
     ruled = np.zeros_like(horizontal)
