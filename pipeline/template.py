@@ -259,10 +259,12 @@ ARTICLE_ITEMS = {"一": 1, "五": 5, "六": 6, "八": 8, "九": 9}
 
 # ---------------------------------------------------------------- identities (勾稽关系)
 
-_OTHER_HANDLING = (
+#: （六）其他处理: the single 2019 row, or the three 2021 rows.
+OTHER_HANDLING_ALTERNATIVES: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("other_handling",),
     ("other_handling_no_correction", "other_handling_unpaid_fee", "other_handling_other"),
 )
+_OTHER_HANDLING = OTHER_HANDLING_ALTERNATIVES
 
 IDENTITIES: tuple[Identity, ...] = (
     Identity(
