@@ -10,6 +10,7 @@ import json
 import dagster as dg
 
 from assets.document_checks import PARSE_FAILURES, document_check_spec, document_failures
+from assets.metadata_keys import description_of
 from assets.resources import XxgkConfig, progress, warn
 from pipeline import PARSER_VERSION, fs
 from pipeline.scrape import status_path
@@ -26,7 +27,7 @@ def parse_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         check_specs=[document_check_spec(PARSE_FAILURES, partitions_def)],
         description="Parse one source's manifest documents into ParsedReports, cached by (content SHA-256, "
         "parser version): only new bytes are parsed. A document that cannot be parsed is a failed record, "
-        "never lost.",
+        "never lost." + description_of("parse"),
     )
     def parse(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
         settings = xxgk.settings()
@@ -78,7 +79,7 @@ def sources_summary(xxgk: XxgkConfig) -> str:
     deps=[dg.AssetDep("parse", partition_mapping=dg.AllPartitionMapping())],
     description="Decide each document's status (ok, failed, not_a_report, legacy, duplicate) and gather its "
     "findings: the identity checks of each report and the checks across reports. Reads every source; writes "
-    "the staging snapshot the tables are built from.",
+    "the staging snapshot the tables are built from." + description_of("validate"),
 )
 def validate(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
     result = validate_all(xxgk.settings(), log=progress(context))

@@ -11,6 +11,7 @@ source's failure (a missing folder) is a configuration problem: not retried.
 import dagster as dg
 
 from assets.document_checks import FETCH_FAILURES, document_check_spec, document_failures
+from assets.metadata_keys import description_of
 from assets.resources import XxgkConfig, progress, warn
 from pipeline.scrape import COUNT_KEYS, SourceResult, failed_fetches, scrape_source
 
@@ -48,7 +49,8 @@ def scrape_asset(
         check_specs=[document_check_spec(FETCH_FAILURES, partitions_def)],
         description="Scrape one source (partition = source name: a local folder or a website) into raw/ "
         "(content-addressed bytes, the source's manifest). A source that fails is a failed partition "
-        "with the reason in its metadata; websites are retried with backoff. Other sources go on.",
+        "with the reason in its metadata; websites are retried with backoff. Other sources go on."
+        + description_of("scrape"),
     )
     def scrape(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
         settings = xxgk.settings()

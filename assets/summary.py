@@ -3,6 +3,7 @@ metadata (what the UI shows on the asset)."""
 
 import dagster as dg
 
+from assets.metadata_keys import description_of
 from assets.resources import XxgkConfig, progress
 from assets.tables import TABLE_ASSETS
 from pipeline.summary import markdown, write_summary
@@ -14,8 +15,8 @@ from pipeline.summary import markdown, write_summary
     deps=[TABLE_ASSETS["reports"], TABLE_ASSETS["validation_issues"], TABLE_ASSETS["indicators"]],
     description="`<data-dir>/summary.html`: a self-contained page (inline SVG charts, no script) written from "
     "the tables — reports per source and year; coverage (documents by status per source and format); "
-    "findings per check; applications received and grant rate per agency over the years. Metadata: `path` "
-    "(the page), `summary` (the same content as Markdown), `documents`, `reports_ok`, `findings`, `agencies`.",
+    "findings per check; applications received and grant rate per agency over the years."
+    + description_of("summary"),
 )
 def summary(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
     settings = xxgk.settings()

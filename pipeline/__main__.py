@@ -116,7 +116,7 @@ def _summary(result: Any, settings: Any, home: str) -> None:
             meta = {k: getattr(v, "value", v) for k, v in e.metadata.items()}
             asset = e.asset_key.to_user_string()
             if "source" in meta:  # fetch_failures / parse_failures: one source's documents
-                what = f"{asset}[{meta['source']}] ({meta.get('failed')} documents"
+                what = f"{asset}[{meta['source']}] ({meta.get('failed')} of {meta.get('documents')} documents"
             else:
                 what = f"{asset} ({meta.get('failing_reports')} reports"
             parts.append(f"{e.check_name} on {what}, {e.severity.value})")

@@ -319,6 +319,9 @@ CHECK_DESCRIPTIONS: dict[str, str] = {
     "cross_year_in_force": "现行有效件数(N) = 现行有效件数(N−1) + 本年制发件数(N) − 本年废止件数(N)",
     "scanned_pages_skipped": "pages of a PDF with no text layer (pictures only) whose content was not read",
     "ocr_values": "info: values of the report were read by OCR from pictures (how many images)",
+    "narrative_mismatch": "warning: a number the report's text states (共收到政府信息公开申请X件, 办结X件, "
+    "结转下年度X件, 予以公开及部分公开X件, 行政复议X件, 行政诉讼X件) differs from the table value it restates; "
+    "expected = the table, actual = the text, the sentence in the message (README, Reading the tables)",
 }
 
 
