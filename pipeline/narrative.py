@@ -114,6 +114,7 @@ _NOT_A_TOTAL = re.compile(
     r"上年|去年|上一年|前年|同比|环比|较|增长|下降|减少|增加|增幅|降幅|比例|占|%|％|平均|以来|截至|截止|历年|"
     r"其中|涉及|自然人|企业|法人|科研|公益|法律服务|各类主体|约|余|近|超过|以上|以下|多"
 )
+_COUNT = re.compile(r"\d\s*[件起]")  # every statement read has one: a cheap filter first
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _CLAUSE_SPLIT = re.compile(r"[，,。；;：:（）()！!？?]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[。；;！!？?])")
@@ -153,11 +154,16 @@ def statements(paragraphs: Sequence[str], year: int | None) -> list[Statement]:
     """Every statement of a CLAIMS kind in the paragraphs, in document order."""
     out: list[Statement] = []
     for index, paragraph in enumerate(paragraphs):
+        if not _COUNT.search(paragraph):  # most paragraphs state no count: one scan, nothing else
+            continue
         text = _SPACE.sub("", paragraph)
         position = 0
         for sentence in _SENTENCE_SPLIT.split(text):
+            if not _COUNT.search(sentence):
+                position += len(sentence)
+                continue
             for start, clause in _clauses(sentence):
-                if not clause or _NOT_A_TOTAL.search(clause):
+                if not _COUNT.search(clause) or _NOT_A_TOTAL.search(clause):
                     continue
                 for claim in CLAIMS:
                     if claim.requires and not re.search(claim.requires, clause):
@@ -167,11 +173,12 @@ def statements(paragraphs: Sequence[str], year: int | None) -> list[Statement]:
                     if not _year_ok(clause, year, claim):
                         continue
                     for pattern in claim.patterns:
-                        for match in pattern.finditer(clause):
-                            out.append(
-                                Statement(claim, int(match.group(1)), index, position + start, sentence)
-                            )
-                        if any(pattern.finditer(clause)):
+                        matches = list(pattern.finditer(clause))
+                        out += [
+                            Statement(claim, int(m.group(1)), index, position + start, sentence)
+                            for m in matches
+                        ]
+                        if matches:
                             break
             position += len(sentence)
     return out
