@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DEV_PORT ?= 3000
 
 .PHONY: install run test dev lint bench bench-10k bench-parse bench-crawl docs clean
 
@@ -21,9 +22,10 @@ test: $(STAMP)
 	$(PY) -m ruff check pipeline assets tests benchmarks
 	$(PY) -m pytest
 
+# The UI and the daemon on the instance `make run` records into; stops on Ctrl-C and SIGTERM (assets/dev.py).
 dev: $(STAMP)
 	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/data/dagster_home}; mkdir -p $$DAGSTER_HOME; \
-	DAGSTER_HOME=$$DAGSTER_HOME $(VENV)/bin/dagster dev -w workspace.yaml
+	DAGSTER_HOME=$$DAGSTER_HOME exec $(PY) -m assets.dev -w workspace.yaml -p $(DEV_PORT)
 
 lint: $(STAMP)
 	$(PY) -m ruff check pipeline assets tests benchmarks
@@ -46,6 +48,7 @@ bench-crawl: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -c "from pathlib import Path; from pipeline.tables import update_readme; update_readme(Path('README.md'))"
+	$(PY) -c "from pathlib import Path; from assets.metadata_keys import update_readme; update_readme(Path('README.md'))"
 
 clean:
-	rm -rf data/raw data/warehouse data/cache data/dagster_home
+	rm -rf data/raw data/warehouse data/cache data/dagster_home data/summary.html
