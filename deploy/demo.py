@@ -1,0 +1,531 @@
+"""The scale-out proven end to end on this machine: `make cluster-demo` (python -m deploy.demo) and
+tests/test_cluster.py.
+
+On the services of deploy.cluster — PostgreSQL (runs, events, schedules), Redis (Celery broker and
+results), an S3 server (the data dir), two dagster-celery workers, dagster-daemon and
+dagster-webserver, all on the shipped deploy/ configuration — the nightly graph runs the way it runs
+in production, through the daemon and never in this process:
+
+1. the scheduler fires `xxgk_nightly` (cron every minute here, stopped after its first tick): one
+   `xxgk_sources` run per source, queued, started by the run queue, each step a Celery task;
+2. while the slow source's scrape step runs, the worker running it is killed (SIGKILL to its whole
+   process group: the machine lost); the broker gives the unacknowledged step to the other worker;
+3. the sensor starts `xxgk_tables` once every source run has finished; a second tables run is
+   submitted through the webserver meanwhile, and the run queue holds it back until the first is done;
+4. the tables land in s3://…/warehouse; an in-process `python -m pipeline run` on the same sources
+   writes the reference tables beside.
+
+`observe` returns what happened, read from the Postgres run storage, the S3 bucket and /proc;
+`verify` turns it into named checks (the demo prints them, the test asserts them).
+
+Sources: the bundled sample folders, and the bundled Pingtan mirror served over HTTP on 127.0.0.1
+with a polite delay, so that its scrape step lasts long enough to lose a worker in the middle of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from deploy.cluster import ROOT, BIN, Cluster, Service, free_port, group_pids, wait_until
+
+BUCKET = "xxgk-cluster"
+DATA_URL = f"s3://{BUCKET}/data"
+WORKERS = ("w1", "w2")
+SLOW_SOURCE = "pingtan"
+SOURCES = ("jugezhuang", "generated", SLOW_SOURCE)
+#: The slow source's politeness delay between requests (about a dozen requests: ~6 s of scraping).
+CRAWL_DELAY = 0.5
+#: Broker settings for the demo: a step of a lost worker is handed on after 20 s, not 6 h (every
+#: step of the demo takes less than that, or it would be handed on while it still runs).
+DEMO_TRANSPORT = {"visibility_timeout": 20, "unacked_restore_interval": 2}
+SOURCES_YAML = """\
+sources:
+  - name: jugezhuang
+    region: 北京市密云区
+    path: jugezhuang
+  - name: generated
+    region: 示例市
+    path: generated
+  - name: {slow}
+    region: 福建省平潭综合实验区
+    start_urls: ["http://127.0.0.1:{port}/index.html"]
+    delay_seconds: {delay}
+"""
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    job: str
+    partition: str | None
+    status: str
+    created: float
+    started: float | None
+    ended: float | None
+    tags: dict[str, str]
+
+
+@dataclass
+class StepExecution:
+    """A step handed to a Celery worker: the worker's "Executing steps … in celery worker" event."""
+
+    run_id: str
+    step: str
+    worker: str  # Celery node name, w1@host
+    pid: int  # the worker process that executed it
+
+
+@dataclass
+class Observed:
+    runs: list[RunInfo] = field(default_factory=list)
+    executions: list[StepExecution] = field(default_factory=list)
+    step_starts: list[tuple[str, str, int]] = field(default_factory=list)  # run id, step, pid
+    step_failures: list[tuple[str, str]] = field(default_factory=list)  # run id, step
+    worker_pids: dict[str, set[int]] = field(default_factory=dict)  # worker name → pids seen
+    daemon_pids: set[int] = field(default_factory=set)  # the daemon, its code server, its runs
+    killed: dict[str, str] = field(default_factory=dict)  # worker, run_id, step
+    daemons: set[str] = field(default_factory=set)  # daemon types with a heartbeat
+    warehouse: list[str] = field(default_factory=list)  # object names under data/warehouse/
+    temporaries: list[str] = field(default_factory=list)  # *.tmp objects anywhere in the bucket
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    reference: dict[str, pd.DataFrame] = field(default_factory=dict)
+    left_running: dict[str, set[int]] = field(default_factory=dict)  # after the stop: should be empty
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def runs_of(self, job: str) -> list[RunInfo]:
+        return [r for r in self.runs if r.job == job]
+
+
+# ------------------------------------------------------------------------------------------ setup
+
+
+def write_sources(workdir: Path, site_port: int) -> Path:
+    """The demo's sources: copies of the bundled sample folders, and the Pingtan mirror over HTTP."""
+    folder = workdir / "sources"
+    for name in ("jugezhuang", "generated"):
+        shutil.copytree(ROOT / "data" / "sample" / name, folder / name)
+    path = folder / "sources.yaml"
+    path.write_text(
+        SOURCES_YAML.format(slow=SLOW_SOURCE, port=site_port, delay=CRAWL_DELAY), encoding="utf-8"
+    )
+    return path
+
+
+def start_site(cluster: Cluster) -> int:
+    """The bundled Pingtan mirror served by a plain HTTP server on 127.0.0.1; its port."""
+    import httpx
+
+    site = cluster.workdir / "site"
+    shutil.copytree(ROOT / "data" / "mirror" / "pingtan", site)
+    port = free_port()
+    service = cluster.start(
+        "site", [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(site)]
+    )
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/index.html", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(up, "the HTTP site", 30, [service])
+    return port
+
+
+def start_webserver(cluster: Cluster) -> Callable[[], int]:
+    """dagster-webserver on a free port; returns a function that waits until it answers (its port)."""
+    import httpx
+
+    port = free_port()
+    service = cluster.start(
+        "webserver",
+        [str(BIN / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+    )
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/server_info", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def ready() -> int:
+        wait_until(up, "dagster-webserver", 180, [service], poll=1)
+        return port
+
+    return ready
+
+
+# ------------------------------------------------------------------------------------------ the run
+
+
+class Watch:
+    """Polls the run storage; meanwhile records which processes belong to the daemon and the workers."""
+
+    def __init__(self, cluster: Cluster, instance, observed: Observed, log: Callable[[str], None]):
+        self.cluster, self.instance, self.observed, self.log = cluster, instance, observed, log
+
+    def snapshot(self) -> None:
+        for name, service in self.cluster.services.items():
+            if name == "daemon":
+                self.observed.daemon_pids |= service.pids()
+            elif name.startswith("worker-"):
+                self.observed.worker_pids.setdefault(name.removeprefix("worker-"), set()).update(service.pids())
+
+    def until(self, condition: Callable[[], object], what: str, timeout: float) -> object:
+        self.log(f"waiting: {what}")
+        watched = [s for n, s in self.cluster.services.items() if n in ("daemon", "postgres", "redis", "s3")]
+
+        def check():
+            self.snapshot()
+            return condition()
+
+        return wait_until(check, what, timeout, watched, poll=0.5)
+
+    def runs(self, job: str, **tags: str) -> list:
+        import dagster as dg
+
+        return list(self.instance.get_runs(filters=dg.RunsFilter(job_name=job, tags=tags or None)))
+
+
+def _executing(instance, run_id: str) -> list[StepExecution]:
+    """The worker-side "Executing steps … in celery worker" engine events of a run."""
+    import dagster as dg
+
+    out = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
+        event = record.dagster_event
+        if event is None or not event.message or "in celery worker" not in event.message:
+            continue
+        worker = event.event_specific_data.metadata["Celery worker"].value
+        out.append(StepExecution(run_id, event.step_key or "", worker, event.pid))
+    return out
+
+
+def _finished(instance, run_id: str, step: str) -> bool:
+    import dagster as dg
+
+    kinds = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+    return any(
+        r.dagster_event and r.dagster_event.step_key == step
+        for r in instance.all_logs(run_id, of_type=kinds)
+    )
+
+
+def _kill_mid_step(watch: Watch, run_id: str, step: str) -> dict[str, str]:
+    """Once `step` of `run_id` has run on a worker for a second and is still running: SIGKILL that
+    worker's process group."""
+    instance = watch.instance
+    started = watch.until(
+        lambda: [e for e in _executing(instance, run_id) if e.step == step],
+        f"{step} of {SLOW_SOURCE} running on a worker",
+        120,
+    )
+    time.sleep(1.0)
+    if _finished(instance, run_id, step):
+        raise RuntimeError(f"{step} of {SLOW_SOURCE} finished before its worker could be killed")
+    worker = started[0].worker.split("@", 1)[0]
+    watch.snapshot()
+    watch.cluster.services[f"worker-{worker}"].kill()
+    watch.log(f"killed worker {worker} (SIGKILL to its process group) while it ran {step} of {SLOW_SOURCE}")
+    return {"worker": worker, "run_id": run_id, "step": step}
+
+
+def scenario(cluster: Cluster, observed: Observed, log: Callable[[str], None]) -> None:
+    """Everything from the services to the last tables run; fills `observed` as it goes."""
+    import dagster as dg
+    from dagster._core.scheduler.instigation import InstigatorType
+    from dagster_graphql import DagsterGraphQLClient
+
+    from assets.definitions import SOURCES_JOB, TABLES_JOB
+    from assets.schedules import NIGHTLY_TAG, SCHEDULE_NAME
+
+    t0 = time.monotonic()
+    cluster.start_postgres()
+    cluster.start_redis()
+    cluster.start_s3(BUCKET)
+    sources = write_sources(cluster.workdir, start_site(cluster))
+    observed.seconds["services"] = time.monotonic() - t0
+    log(f"postgres, redis, S3 and the HTTP site up ({observed.seconds['services']:.0f} s); logs in {cluster.workdir / 'logs'}")
+
+    reference_env = {k: v for k, v in cluster.env.items() if not k.startswith(("AWS_", "FSSPEC_", "DAGSTER_", "XXGK_"))}
+    reference = cluster.start(
+        "reference",
+        [sys.executable, "-m", "pipeline", "run", "--sources", str(sources), "--data-dir", str(cluster.workdir / "reference")],
+        env=reference_env,
+    )  # fmt: skip
+    cluster.env.update(
+        XXGK_SOURCES=str(sources),
+        XXGK_DATA_DIR=DATA_URL,
+        XXGK_SCHEDULE_CRON="* * * * *",
+        XXGK_SENSOR_INTERVAL="5",
+    )
+    cluster.create_schema()
+    celery_yaml = cluster.celery_yaml(**DEMO_TRANSPORT)
+    for name in WORKERS:
+        cluster.start_worker(name, celery_yaml)
+    cluster.start_daemon()
+    for name in WORKERS:
+        cluster.wait_worker_ready(name)
+    log(f"workers {', '.join(WORKERS)} and dagster-daemon up")
+
+    with cluster.instance() as instance:
+        watch = Watch(cluster, instance, observed, log)
+        sources_runs = watch.until(
+            lambda: (runs := watch.runs(SOURCES_JOB)) and len(runs) >= len(SOURCES) and runs,
+            "the schedule's next tick (cron every minute)",
+            180,
+        )
+        observed.seconds["tick"] = time.monotonic() - t0
+        # One tick is the night: stop the schedule, as the UI's toggle does.
+        state = next(
+            s
+            for s in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE)
+            if s.instigator_name == SCHEDULE_NAME
+        )
+        instance.stop_schedule(state.instigator_origin_id, state.selector_id)
+        tick = sources_runs[0].tags[NIGHTLY_TAG]
+        log(f"tick {tick}: {len(sources_runs)} source runs queued; schedule stopped")
+        webserver = start_webserver(cluster)  # for the second tables run, and to watch in the UI
+
+        slow = next(r for r in sources_runs if r.tags.get("dagster/partition") == SLOW_SOURCE)
+        observed.killed = _kill_mid_step(watch, slow.run_id, "scrape")
+
+        def sources_done() -> bool:
+            runs = watch.runs(SOURCES_JOB)
+            return all(r.is_finished for r in runs) and not [r for r in runs if r.status.value == "QUEUED"]
+
+        watch.until(sources_done, "every source run finished", 240)
+        observed.seconds["sources"] = time.monotonic() - t0
+        first = watch.until(lambda: watch.runs(TABLES_JOB, **{NIGHTLY_TAG: tick}), "the sensor's tables run", 90)
+        web_port = webserver()
+        second_id = DagsterGraphQLClient("127.0.0.1", port_number=web_port).submit_job_execution(
+            TABLES_JOB, tags={"xxgk/demo": "second tables run"}
+        )
+        log(
+            f"tables run {first[0].run_id[:8]} started by the sensor; a second one {second_id[:8]} submitted "
+            f"through dagster-webserver (http://127.0.0.1:{web_port})"
+        )
+        watch.until(lambda: all(r.is_finished for r in watch.runs(TABLES_JOB)) and len(watch.runs(TABLES_JOB)) >= 2,
+                    "both tables runs finished", 240)  # fmt: skip
+        observed.seconds["tables"] = time.monotonic() - t0
+        watch.until(lambda: reference.process.poll() is not None, "the in-process reference run", 240)
+        if reference.process.returncode != 0:
+            raise RuntimeError(f"python -m pipeline run failed:\n{reference.tail()}")
+        _collect(instance, observed)
+
+
+def _collect(instance, observed: Observed) -> None:
+    """Runs, steps and daemon heartbeats from the Postgres storage; tables and objects from S3."""
+    import dagster as dg
+
+    for record in instance.get_run_records():
+        run = record.dagster_run
+        observed.runs.append(
+            RunInfo(
+                run.run_id, run.job_name, run.tags.get("dagster/partition"), run.status.value,
+                record.create_timestamp.timestamp(), record.start_time, record.end_time, dict(run.tags),
+            )
+        )  # fmt: skip
+        observed.executions += _executing(instance, run.run_id)
+        for log_record in instance.all_logs(
+            run.run_id, of_type={dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_FAILURE}
+        ):
+            event = log_record.dagster_event
+            if event.event_type == dg.DagsterEventType.STEP_START:
+                observed.step_starts.append((run.run_id, event.step_key, event.pid))
+            else:
+                observed.step_failures.append((run.run_id, event.step_key))
+    observed.daemons = {h.daemon_type for h in instance.get_daemon_heartbeats().values()}
+
+
+def _read_bucket(cluster: Cluster, observed: Observed) -> None:
+    from pipeline.tables import TABLE_NAMES
+
+    s3 = cluster.s3()
+    keys = s3.find(BUCKET)
+    prefix = f"{BUCKET}/data/warehouse/"
+    observed.warehouse = sorted(k.removeprefix(prefix) for k in keys if k.startswith(prefix))
+    observed.temporaries = [k for k in keys if k.endswith(".tmp")]
+    options = cluster.storage_options()
+    for name in TABLE_NAMES:
+        observed.tables[name] = pd.read_parquet(f"{DATA_URL}/warehouse/{name}.parquet", storage_options=options)
+        observed.reference[name] = pd.read_parquet(cluster.workdir / "reference" / "warehouse" / f"{name}.parquet")
+
+
+def observe(workdir: Path, log: Callable[[str], None] = print) -> Observed:
+    """Start everything in `workdir`, run the night, stop everything (also on failure); what happened."""
+    observed = Observed()
+    t0 = time.monotonic()
+    cluster = Cluster(workdir)
+    try:
+        scenario(cluster, observed, log)
+        _read_bucket(cluster, observed)
+    finally:
+        groups = {name: service.pgid for name, service in cluster.services.items()}
+        cluster.close()
+        observed.left_running = {name: pids for name, pgid in groups.items() if (pids := group_pids(pgid))}
+    observed.seconds["total"] = time.monotonic() - t0
+    return observed
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def comparable(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """A table without what differs between two runs by design: when the documents were fetched."""
+    return frame.drop(columns="fetched_at") if name == "reports" else frame
+
+
+def verify(observed: Observed) -> list[tuple[str, bool, str]]:
+    """Named checks of what `observe` saw: (name, passed, detail)."""
+    from assets.definitions import SOURCES_JOB, TABLES_JOB
+    from pipeline.tables import TABLE_NAMES
+
+    checks: list[tuple[str, bool, str]] = []
+
+    def check(name: str, passed: bool, detail: str = "") -> None:
+        checks.append((name, bool(passed), detail))
+
+    sources_runs, tables_runs = observed.runs_of(SOURCES_JOB), observed.runs_of(TABLES_JOB)
+    check(
+        "one source run per source, every run succeeded (Postgres run storage)",
+        sorted(r.partition for r in sources_runs) == sorted(SOURCES)
+        and len(tables_runs) == 2
+        and all(r.status == "SUCCESS" for r in observed.runs),
+        ", ".join(f"{r.job}[{r.partition or '-'}] {r.status}" for r in observed.runs),
+    )
+    check(
+        "the daemon ran its scheduler, sensors, run queue and run retries",
+        {"SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR", "EVENT_LOG_CONSUMER"} <= observed.daemons,
+        ", ".join(sorted(observed.daemons)),
+    )
+    by_pid = {pid: name for name, pids in observed.worker_pids.items() for pid in pids}
+    steps_ok = [(run, step) for run, step, _pid in observed.step_starts]
+    on_workers = [
+        (run, step, pid) for run, step, pid in observed.step_starts
+        if pid in by_pid and pid not in observed.daemon_pids
+    ]  # fmt: skip
+    executed = {(e.run_id, e.step): e for e in observed.executions}
+    check(
+        "every step started in a Celery worker's process, none in the daemon's",
+        steps_ok and len(on_workers) == len(observed.step_starts) and all(k in executed for k in steps_ok),
+        f"{len(on_workers)} of {len(observed.step_starts)} step starts in worker processes; "
+        f"by worker: {dict(sorted(_count(by_pid[p] for _r, _s, p in on_workers).items()))}",
+    )
+    check("both workers executed steps", {e.worker.split("@")[0] for e in observed.executions} == set(WORKERS))
+    killed = observed.killed
+    handed_on = [
+        e.worker.split("@")[0] for e in observed.executions
+        if (e.run_id, e.step) == (killed.get("run_id"), killed.get("step"))
+    ]  # fmt: skip
+    check(
+        "the step of the killed worker ran again on the other worker, and its run succeeded",
+        bool(killed) and len(handed_on) >= 2 and handed_on[0] == killed["worker"]
+        and handed_on[-1] != killed["worker"]
+        and any(r.run_id == killed["run_id"] and r.status == "SUCCESS" for r in observed.runs),
+        f"{killed.get('step')} executed on: {', '.join(handed_on)}",
+    )
+    ordered = sorted(tables_runs, key=lambda r: r.started or 0)
+    overlap = any(a.ended is None or b.started is None or b.started < a.ended for a, b in zip(ordered, ordered[1:]))
+    queued_behind = len(ordered) == 2 and ordered[1].created < (ordered[0].ended or 0)
+    check(
+        "run queue: one tables run at a time (the second waited for the first)",
+        len(ordered) == 2 and not overlap and queued_behind,
+        "; ".join(f"{r.run_id[:8]} {_span(r, observed)}" for r in ordered),
+    )
+    together = [
+        (a.partition, b.partition) for a in sources_runs for b in sources_runs
+        if a.run_id < b.run_id and a.started and b.started and a.ended and b.ended
+        and a.started < b.ended and b.started < a.ended
+    ]  # fmt: skip
+    check(
+        "run queue: source runs ran side by side",
+        bool(together),
+        "; ".join(f"{r.partition} {_span(r, observed)}" for r in sources_runs),
+    )
+    expected = sorted(f"{name}.parquet" for name in TABLE_NAMES)
+    check(
+        "the warehouse on S3 holds the tables and nothing half-written",
+        observed.warehouse == expected and not observed.temporaries,
+        ", ".join(observed.warehouse + observed.temporaries),
+    )
+    differing = []
+    for name in TABLE_NAMES:
+        try:
+            pd.testing.assert_frame_equal(
+                comparable(name, observed.tables[name]), comparable(name, observed.reference[name]), check_exact=True
+            )
+        except (AssertionError, KeyError) as exc:
+            differing.append(f"{name}: {str(exc).splitlines()[0]}")
+    check(
+        "the tables equal those of an in-process `python -m pipeline run`",
+        not differing and bool(observed.tables),
+        "; ".join(differing) or ", ".join(f"{n} {len(t)} rows" for n, t in observed.tables.items()),
+    )
+    check(
+        "everything started was stopped",
+        not observed.left_running,
+        ", ".join(f"{n}: {sorted(p)}" for n, p in observed.left_running.items()),
+    )
+    return checks
+
+
+def _count(items) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return out
+
+
+def _span(run: RunInfo, observed: Observed) -> str:
+    base = min(r.created for r in observed.runs)
+    start = f"{run.started - base:.0f}" if run.started else "?"
+    end = f"{run.ended - base:.0f}" if run.ended else "?"
+    return f"queued {run.created - base:.0f} s, ran {start}–{end} s"
+
+
+# ------------------------------------------------------------------------------------------ CLI
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) afterwards")
+    args = parser.parse_args(argv)
+    from deploy.cluster import Unavailable, check_tools
+
+    try:
+        check_tools()
+    except Unavailable as exc:
+        print(f"cannot run the cluster demo here: {exc}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the services on `kill` too
+    workdir = Path(tempfile.mkdtemp(prefix="xxgk-cluster-"))
+    started = time.monotonic()
+    say = lambda message: print(f"[{time.monotonic() - started:5.0f} s] {message}", flush=True)  # noqa: E731
+    try:
+        observed = observe(workdir, log=say)
+    finally:
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    checks = verify(observed)
+    for name, passed, detail in checks:
+        print(f"{'ok  ' if passed else 'FAIL'} {name}" + (f"\n       {detail}" if detail else ""))
+    failed = sum(not passed for _n, passed, _d in checks)
+    print(f"{len(checks) - failed} passed, {failed} failed ({observed.seconds['total']:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
