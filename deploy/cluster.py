@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,10 +92,8 @@ class Service:
         """Ask the group to stop, then SIGKILL what is left of it after `timeout`."""
         if self.alive():
             _signal_group(self.pgid, self.stop_signal)
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                pass
         deadline = time.monotonic() + 10
         while self.pids() and time.monotonic() < deadline:  # children of a leader that has exited
             _signal_group(self.pgid, signal.SIGKILL)
@@ -113,10 +111,8 @@ class Service:
 
 
 def _signal_group(pgid: int, sig: int) -> None:
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def wait_until(
@@ -190,10 +186,19 @@ class Cluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workdir.chmod(0o755)  # PostgreSQL's user must reach its folder inside
         (self.workdir / "logs").mkdir(exist_ok=True)
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FSSPEC_", "DAGSTER_", "XXGK_"))}
+        base = {
+            k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "FSSPEC_", "DAGSTER_", "XXGK_"))
+        }
         loopback = ",".join(filter(None, [base.get("NO_PROXY"), "127.0.0.1", "localhost"]))
         path = os.pathsep.join([str(BIN), base.get("PATH", "/usr/bin:/bin")])  # dagster-celery runs `celery`
-        self.env = {**base, "PATH": path, "NO_PROXY": loopback, "no_proxy": loopback, "PYTHONUNBUFFERED": "1", **self.env}
+        self.env = {
+            **base,
+            "PATH": path,
+            "NO_PROXY": loopback,
+            "no_proxy": loopback,
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
 
     def __enter__(self) -> Cluster:
         return self
@@ -259,13 +264,15 @@ class Cluster:
             os.chown(folder, entry.pw_uid, entry.pw_gid)
             os.chown(folder / "password", entry.pw_uid, entry.pw_gid)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(folder)}
-        subprocess.run(
+        done = subprocess.run(
             [
                 *_run_as(user), str(bin_dir / "initdb"), "-D", str(folder / "data"), "-U", PG_USER,
                 f"--pwfile={folder / 'password'}", "--auth=scram-sha-256", "-E", "UTF8", "--no-locale", "-N",
             ],
-            env=env, check=True, capture_output=True, text=True, timeout=120,
+            env=env, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed (as {user or 'this user'}): {done.stderr.strip()}")
         port = free_port()
         service = self.start(
             "postgres",
@@ -330,7 +337,6 @@ class Cluster:
 
     def start_s3(self, bucket: str) -> Service:
         """moto's S3 server on a free port with `bucket` in it; the S3 endpoint and credentials set."""
-        import fsspec
 
         port = free_port()
         service = self.start("s3", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)])
