@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import shutil
 import signal
 import sys
@@ -227,26 +228,44 @@ def _finished(instance, run_id: str, step: str) -> bool:
     )
 
 
-def _kill_mid_step(watch: Watch, run_id: str, step: str) -> dict[str, str]:
+#: What the fault kills: the worker running the step (its whole process group: the machine lost), or
+#: only the worker's process that runs the step (as the kernel's OOM killer would).
+FAULTS = ("worker", "process")
+
+
+def _kill_mid_step(watch: Watch, run_id: str, step: str, fault: str) -> dict[str, str]:
     """Once `step` of `run_id` has run on a worker for a second and is still running: SIGKILL that
-    worker's process group."""
+    worker's process group, or (fault "process") the worker process running the step."""
+    import dagster as dg
+
     instance = watch.instance
-    started = watch.until(
-        lambda: [e for e in _executing(instance, run_id) if e.step == step],
-        f"{step} of {SLOW_SOURCE} running on a worker",
-        120,
-    )
+
+    def running():
+        handed = [e for e in _executing(instance, run_id) if e.step == step]
+        starts = [
+            r.dagster_event.pid
+            for r in instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
+            if r.dagster_event and r.dagster_event.step_key == step
+        ]
+        return handed and starts and (handed[0].worker.split("@", 1)[0], starts[0])
+
+    worker, pid = watch.until(running, f"{step} of {SLOW_SOURCE} running on a worker", 120)
     time.sleep(1.0)
     if _finished(instance, run_id, step):
-        raise RuntimeError(f"{step} of {SLOW_SOURCE} finished before its worker could be killed")
-    worker = started[0].worker.split("@", 1)[0]
+        raise RuntimeError(f"{step} of {SLOW_SOURCE} finished before it could be killed")
     watch.snapshot()
-    watch.cluster.services[f"worker-{worker}"].kill()
-    watch.log(f"killed worker {worker} (SIGKILL to its process group) while it ran {step} of {SLOW_SOURCE}")
-    return {"worker": worker, "run_id": run_id, "step": step}
+    if fault == "worker":
+        watch.cluster.services[f"worker-{worker}"].kill()
+        watch.log(
+            f"killed worker {worker} (SIGKILL to its process group) while it ran {step} of {SLOW_SOURCE}"
+        )
+    else:
+        os.kill(pid, signal.SIGKILL)
+        watch.log(f"killed process {pid} of worker {worker} while it ran {step} of {SLOW_SOURCE}")
+    return {"worker": worker, "run_id": run_id, "step": step, "fault": fault}
 
 
-def scenario(cluster: Cluster, observed: Observed, log: Callable[[str], None]) -> None:
+def scenario(cluster: Cluster, observed: Observed, log: Callable[[str], None], fault: str) -> None:
     """Everything from the services to the last tables run; fills `observed` as it goes."""
     import dagster as dg
     from dagster._core.scheduler.instigation import InstigatorType
@@ -308,7 +327,7 @@ def scenario(cluster: Cluster, observed: Observed, log: Callable[[str], None]) -
         webserver = start_webserver(cluster)  # for the second tables run, and to watch in the UI
 
         slow = next(r for r in sources_runs if r.tags.get("dagster/partition") == SLOW_SOURCE)
-        observed.killed = _kill_mid_step(watch, slow.run_id, "scrape")
+        observed.killed = _kill_mid_step(watch, slow.run_id, "scrape", fault)
 
         def sources_done() -> bool:  # a run that failed may still be retried: wait for a success
             runs = watch.runs(SOURCES_JOB)
@@ -386,13 +405,16 @@ def _read_bucket(cluster: Cluster, observed: Observed) -> None:
         )
 
 
-def observe(workdir: Path, log: Callable[[str], None] = print) -> Observed:
-    """Start everything in `workdir`, run the night, stop everything (also on failure); what happened."""
+def observe(workdir: Path, log: Callable[[str], None] = print, fault: str = "worker") -> Observed:
+    """Start everything in `workdir`, run the night with `fault` (FAULTS), stop everything (also on
+    failure); what happened."""
+    if fault not in FAULTS:
+        raise ValueError(f"fault {fault!r}: expected one of {', '.join(FAULTS)}")
     observed = Observed()
     t0 = time.monotonic()
     cluster = Cluster(workdir)
     try:
-        scenario(cluster, observed, log)
+        scenario(cluster, observed, log, fault)
         _read_bucket(cluster, observed)
     except Exception as exc:  # what the services said, before their folder goes
         logs = "\n".join(
@@ -482,7 +504,8 @@ def verify(observed: Observed) -> dict[str, Check]:
     checks["fault"] = Check(
         "the killed worker's step finished on the other worker (or its run failed and the retry succeeded)",
         bool(killed) and (handed_on or retried),
-        f"worker {killed.get('worker')} killed during {killed.get('step')}; executed on: {', '.join(attempts)}; "
+        f"{killed.get('fault')} of {killed.get('worker')} killed during {killed.get('step')}; "
+        f"executed on: {', '.join(attempts)}; "
         f"run {killed_run.status if killed_run else '?'}",
     )
     ordered = sorted(tables_runs, key=lambda r: r.started or 0)
@@ -545,6 +568,12 @@ def _span(run: RunInfo, observed: Observed) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) afterwards")
+    parser.add_argument(
+        "--fault",
+        choices=FAULTS,
+        default="worker",
+        help="kill the whole worker running the slow step (default), or only its process running it",
+    )
     args = parser.parse_args(argv)
     from deploy.cluster import Unavailable, check_tools
 
@@ -558,7 +587,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     say = lambda message: print(f"[{time.monotonic() - started:5.0f} s] {message}", flush=True)  # noqa: E731
     try:
-        observed = observe(workdir, log=say)
+        observed = observe(workdir, log=say, fault=args.fault)
     finally:
         if args.keep:
             print(f"kept {workdir}")
