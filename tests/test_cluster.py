@@ -17,7 +17,8 @@ import pytest
 
 from assets.definitions import SOURCES_JOB, TABLES_JOB
 from deploy.cluster import DEPLOY, Unavailable, check_tools
-from deploy.demo import DEMO_TRANSPORT, SOURCES, WORKERS, Observed, comparable, observe, verify
+from deploy.demo import DEMO_TRANSPORT, SOURCES, WORKERS, observe
+from deploy.observed import Observed, comparable, verify
 from pipeline.tables import TABLE_NAMES
 
 pytestmark = pytest.mark.cluster
