@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEV_PORT ?= 3000
 
-.PHONY: install run test dev lint bench bench-10k bench-parse bench-crawl docs clean
+.PHONY: install run test dev lint bench bench-10k bench-parse bench-crawl cluster-demo docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(PY) -m pipeline run
 
 test: $(STAMP)
-	$(PY) -m ruff check pipeline assets tests benchmarks
+	$(PY) -m ruff check pipeline assets tests benchmarks deploy
 	$(PY) -m pytest
 
 # The UI and the daemon on the instance `make run` records into; stops on Ctrl-C and SIGTERM (assets/dev.py).
@@ -28,8 +28,8 @@ dev: $(STAMP)
 	DAGSTER_HOME=$$DAGSTER_HOME exec $(PY) -m assets.dev -w workspace.yaml -p $(DEV_PORT)
 
 lint: $(STAMP)
-	$(PY) -m ruff check pipeline assets tests benchmarks
-	$(PY) -m ruff format --check pipeline assets tests benchmarks
+	$(PY) -m ruff check pipeline assets tests benchmarks deploy
+	$(PY) -m ruff format --check pipeline assets tests benchmarks deploy
 
 # The scale benchmark (README, Performance): generate N reports, a full run, a no-change rerun, per-format speed.
 bench: $(STAMP)
@@ -45,6 +45,11 @@ bench-parse: $(STAMP)
 # Crawl coverage (README, Pointing it at real sites): a generated portal with every pattern, two runs.
 bench-crawl: $(STAMP)
 	$(PY) -m benchmarks.crawl_portal
+
+# The scale-out on this machine (README, Operations → Scale): Postgres, Redis, an S3 server, dagster-daemon,
+# dagster-webserver and two Celery workers; the nightly run through them, a worker killed mid-step. ~3 min.
+cluster-demo: $(STAMP)
+	$(PY) -m deploy.demo
 
 docs: $(STAMP)
 	$(PY) -c "from pathlib import Path; from pipeline.tables import update_readme; update_readme(Path('README.md'))"
