@@ -1,10 +1,9 @@
 """False alarms and misses of the narrative cross-check (pipeline.narrative) on every report we have.
 
-    python -m benchmarks.narrative_check [--generated N] [--shared /work/shared/corpus]
+    python -m benchmarks.narrative_check [--generated N]
 
-Real reports: every document under tests/fixtures/corpus (parsed as the pipeline does), and, when the
-folder exists, the shared corpus' PDF (its text from `pdftotext`, its tables from
-its truth file: no PDF reader is needed to read sentences). Generated reports: N specs × 3 formats with
+Real reports: every document under tests/fixtures/corpus (the seed, the Pingtan pages, the 淮安 PDF),
+parsed as the pipeline does. Generated reports: N specs × 3 formats with
 random quirks, half stating the tables' numbers in their text ("agree"), half stating a wrong number of
 applications received ("disagree"). Prints, per group: reports, statements read, statements compared,
 agreeing, mismatches — on real and "agree" reports every mismatch is a false alarm (they print the
@@ -14,22 +13,18 @@ same numbers in text and table), on "disagree" reports the planted one must be f
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 
 from pipeline.narrative import compare
 from pipeline.parse import extract_report, read_document
-from pipeline.report import Cell, ParsedReport
+from pipeline.report import ParsedReport
 from pipeline.store import format_for
-from pipeline.template import APPLICATION_COLUMNS, REVIEW_OUTCOMES
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DIR = ROOT / "tests" / "fixtures" / "corpus"  # the seed, the Pingtan pages (and listing), the PDF
-SAMPLES_DIR = ROOT / "data" / "sample"  # the bundled generated .docx (the seed again, not counted twice)
+SAMPLES_DIR = ROOT / "data" / "sample"  # the bundled generated .docx and .doc (seed and PDF: counted above)
 
 
 def _count(counter: Counter, report: ParsedReport, paragraphs: list[str], planted: bool = False) -> None:
@@ -44,14 +39,14 @@ def _count(counter: Counter, report: ParsedReport, paragraphs: list[str], plante
             counter["planted_found"] += 1
 
 
-def documents(counter: Counter, folder: Path, verbose: bool, exclude: str = "") -> None:
+def documents(counter: Counter, folder: Path, verbose: bool, exclude: tuple[str, ...] = ()) -> None:
     """Every readable document under `folder`, parsed as the pipeline does."""
     if folder.is_dir():
         for path in sorted(folder.rglob("*")):
-            if exclude and exclude in path.parts:
+            if any(part in path.parts for part in exclude):
                 continue
             fmt = format_for(path.name) if path.is_file() else None
-            if fmt not in ("docx", "html", "txt"):
+            if fmt not in ("docx", "html", "txt", "pdf", "doc"):
                 continue
             try:
                 doc = read_document(path.read_bytes(), fmt)
@@ -62,35 +57,6 @@ def documents(counter: Counter, folder: Path, verbose: bool, exclude: str = "") 
                 for c in compare(report, doc.paragraphs):
                     print(f"  {path.name}: {c.statement.claim.name} {c.statement.value} table {c.expected}")
             _count(counter, report, doc.paragraphs)
-
-
-def _truth_report(truth: dict) -> ParsedReport:
-    """A ParsedReport holding the table 三 / 四 values a truth file lists."""
-    report = ParsedReport(year=truth.get("year"))
-    for table, rows, columns in (
-        ("applications", truth.get("applications", {}), APPLICATION_COLUMNS),
-        ("review_litigation", truth.get("review_litigation", {}), REVIEW_OUTCOMES),
-    ):
-        for row, values in rows.items():
-            for column, value in zip(columns, values, strict=True):
-                report.cells.append(Cell(table, row, column.code, str(value), value, 0, 0, 0))
-    return report
-
-
-def shared_pdfs(counter: Counter, shared: Path, verbose: bool) -> None:
-    if shutil.which("pdftotext") is None:
-        return
-    for pdf in sorted((shared / "pdf").glob("*.pdf")):
-        truth_file = shared / "truth" / f"{pdf.stem}.json"
-        if not truth_file.exists():
-            continue
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        paragraphs = [p.replace("\n", "") for p in text.split("\n\n") if p.strip()]
-        report = _truth_report(json.loads(truth_file.read_text(encoding="utf-8")))
-        if verbose:
-            for c in compare(report, paragraphs):
-                print(f"  {pdf.name}: {c.statement.claim.name} {c.statement.value} table {c.expected}")
-        _count(counter, report, paragraphs)
 
 
 def generated(counters: dict[str, Counter], n: int) -> None:
@@ -109,22 +75,18 @@ def generated(counters: dict[str, Counter], n: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generated", type=int, default=200, help="generated specs (× 3 formats)")
-    parser.add_argument("--shared", type=Path, default=Path("/work/shared/corpus"))
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
-    real, samples, pdf = Counter(), Counter(), Counter()
+    real, samples = Counter(), Counter()
     documents(real, REAL_DIR, args.verbose)
-    documents(samples, SAMPLES_DIR, args.verbose, exclude="jugezhuang")
-    if args.shared.is_dir():
-        shared_pdfs(pdf, args.shared, args.verbose)
+    documents(samples, SAMPLES_DIR, args.verbose, exclude=("jugezhuang", "huaian"))
     gen = {"agree": Counter(), "disagree": Counter()}
     generated(gen, args.generated)
     print("| reports | documents | statements read | compared | agree | mismatch | planted found |")
     print("|---|---|---|---|---|---|---|")
     for name, c in (
-        ("real: tests/fixtures/corpus (seed, 4 Pingtan pages, their listing)", real),
-        ("real PDF (shared corpus: pdftotext text, truth tables)", pdf),
-        ("generated: data/sample/generated (bundled)", samples),
+        ("real: tests/fixtures/corpus (seed, 4 Pingtan pages, their listing, 淮安 PDF)", real),
+        ("generated: data/sample (bundled .docx and .doc)", samples),
         ("generated, text agrees", gen["agree"]),
         ("generated, 收到 stated wrong", gen["disagree"]),
     ):
