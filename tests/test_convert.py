@@ -158,3 +158,27 @@ def test_a_missing_libreoffice_is_not_cached_and_installing_it_reads_the_documen
     monkeypatch.setenv(TIMEOUT_ENV, "120")
     records, stats = parse_all(settings)
     assert stats.failed == 0
+
+
+def test_hostile_doc_files_fail_in_one_line(good_docx_bomb):
+    """A .doc that is a zip bomb, an oversized one, and one of random bytes: each fails (or reads as
+    no report) on its own, in one line, without LibreOffice running past its limit."""
+
+    with pytest.raises(DocumentError, match=r"^docx: ") as bomb:
+        parse_document(good_docx_bomb, "doc")  # a zip under a .doc name goes to the .docx reader's guard
+    assert "\n" not in str(bomb.value) and "compresses" in str(bomb.value)
+    with Converter() as converter:
+        big = converter.convert({"x": (OLE2 + bytes(convert.MAX_BYTES), "doc")})["x"]
+    assert str(big) == f"doc: {convert.MAX_BYTES + 8} bytes (limit {convert.MAX_BYTES})"
+    if missing("libreoffice") is None:
+        import random
+
+        report = parse_document(OLE2 + random.Random(3).randbytes(20_000), "doc")
+        assert report.kind == "not_a_report" and not report.cells  # LibreOffice reads junk as text
+
+
+@pytest.fixture
+def good_docx_bomb() -> bytes:
+    from tests.docx_builders import replace_part
+
+    return replace_part(render(make_spec(5), "docx").data, "word/media/zeros.bin", bytes(50 * 1024 * 1024))

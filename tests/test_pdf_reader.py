@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -150,3 +151,37 @@ def test_a_dangling_startxref_is_repaired_by_scanning():
         [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"], xref_offset=999
     )
     assert read_pdf(data).pages == 0
+
+
+def _ruled_table(last_row_closed_by: str) -> bytes:
+    """A 3-column, 3-row table of text; its last row's bottom edge is a ruling line or only the
+    edge of a white cell-fill rectangle (what WPS prints before a page break)."""
+    ops = [b"0 0 0 RG 0.5 w"]
+    xs, ys = (72, 200, 330, 460), (700, 670, 640, 610)
+    for y in ys[:3]:
+        ops.append(b"%d %d m %d %d l S" % (xs[0], y, xs[-1], y))
+    for x in xs:
+        ops.append(b"%d %d m %d %d l S" % (x, ys[0], x, ys[-1]))
+    if last_row_closed_by == "line":
+        ops.append(b"%d %d m %d %d l S" % (xs[0], ys[3], xs[-1], ys[3]))
+    else:  # white fill rectangles, one per cell of the last row
+        ops.append(b"1 1 1 rg")
+        ops += [
+            b"%d %d %d %d re f" % (x0, ys[3], x1 - x0, ys[2] - ys[3]) for x0, x1 in itertools.pairwise(xs)
+        ]
+        ops.append(b"0 0 0 rg")
+    texts = [["a", "1", "2"], ["b", "3", "4"], ["c", "5", "6"]]
+    for r, row in enumerate(texts):
+        for c, text in enumerate(row):
+            ops.append(b"BT /F1 10 Tf %d %d Td (%s) Tj ET" % (xs[c] + 5, ys[r] - 20, text.encode()))
+    return B.one_page(b"\n".join(ops))
+
+
+@pytest.mark.parametrize("closed_by", ["line", "white fill"])
+def test_a_row_closed_only_by_white_fill_rectangles_is_still_a_row(closed_by):
+    [table] = read_pdf(_ruled_table(closed_by)).tables
+    assert [[c.text for c in table.row_cells(r)] for r in range(table.n_rows)] == [
+        ["a", "1", "2"],
+        ["b", "3", "4"],
+        ["c", "5", "6"],
+    ]
