@@ -62,6 +62,7 @@ def _cell_tally(report, truth: dict) -> Counter:
             for c in report.cells_of("proactive_disclosure")
             if c.article_item == p["article_item"]
             and (c.category_code or "") == (p["category_code"] or "")
+            and (p["category_code"] or c.row_label == p["category_label"])
             and c.column_code == p["metric_code"]
         ]
         tally[_judge(match[0] if match else None, p["value"])] += 1
