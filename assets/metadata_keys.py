@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.tables import rewrite_between
+
 _TABLE = {
     "dagster/row_count": "rows written",
     "dagster/column_schema": "the table's columns, types and meanings (pipeline/tables.py)",
@@ -110,10 +112,4 @@ README_START, README_END = "<!-- metadata-keys:start -->", "<!-- metadata-keys:e
 
 def update_readme(path: Path) -> bool:
     """Rewrite the README's metadata table between its markers; True when the text changed."""
-    text = path.read_text(encoding="utf-8")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n{metadata_table()}{README_END}{tail}"
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text
+    return rewrite_between(path, README_START, README_END, metadata_table())

@@ -882,12 +882,17 @@ def data_dictionary() -> str:
 README_START, README_END = "<!-- data-dictionary:start -->", "<!-- data-dictionary:end -->"
 
 
-def update_readme(path: Path) -> bool:
-    """Rewrite the README's data dictionary between its markers; True when the text changed."""
+def rewrite_between(path: Path, start: str, end: str, body: str) -> bool:
+    """Replace what a file holds between two marker lines (generated docs); True when it changed."""
     text = path.read_text(encoding="utf-8")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n{data_dictionary()}\n{README_END}{tail}"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{body}{end}{tail}"
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
+
+
+def update_readme(path: Path) -> bool:
+    """Rewrite the README's data dictionary between its markers; True when the text changed."""
+    return rewrite_between(path, README_START, README_END, data_dictionary() + "\n")
