@@ -1,7 +1,8 @@
-"""Asset checks: the identities (勾稽关系) T3-A, T3-B, T3-C on applications and T4 on review_litigation.
+"""Asset checks: the identities (勾稽关系) on the tables (the failed documents per source: assets.document_checks).
 
-They read `validation_issues` (for the reports the checked table holds) and fail with severity WARN: a report that breaks an identity is a data
-finding (recorded, every report still written), not a broken run.
+The identity checks T3-A, T3-B, T3-C on applications and T4 on review_litigation read
+`validation_issues` (for the reports the checked table holds) and fail with severity WARN: a report that
+breaks an identity is a data finding (recorded, every report still written), not a broken run.
 """
 
 import dagster as dg

@@ -1,4 +1,5 @@
-"""The Dagster definitions: scrape → parse (partitioned by source) → validate → the six tables, checks,
+"""The Dagster definitions: scrape → parse (partitioned by source) → validate → the seven tables → the
+summary page, checks,
 the jobs, the nightly schedule and its sensor.
 
 Loaded by `workspace.yaml` (`dagster dev -w workspace.yaml`, `dagster definitions validate`), lazily
@@ -14,10 +15,14 @@ code location (the UI's "Reload", or restart `dagster dev` / the code server) �
 code change. Partition by source, never by document (PITFALLS.md): tens of sources, not tens of
 thousands of documents.
 
-Executor: `XXGK_EXECUTOR` = `multiprocess` (default: each step in its own process on this machine) or
-`celery` (steps on Celery workers, `deploy/`; needs `pip install xxgk[cluster]`, a persistent instance
-with Postgres storage and a shared data dir such as `s3://…`). `python -m pipeline run` always runs
-in-process, whatever this says.
+Executor: `XXGK_EXECUTOR` = `multiprocess` (default) or `celery` (steps on Celery workers, `deploy/`;
+needs `pip install xxgk[cluster]`, a persistent instance with Postgres storage and a shared data dir
+such as `s3://…`). With `multiprocess`, the sources job runs each step in its own process and the
+tables job runs in the run's own process: its steps are short and run one after the other, and a process
+per step cost most of its time (README, Performance). `python -m pipeline run` always runs in-process,
+whatever this says.
+
+Owners and tags of every asset come from the environment (`assets.ownership`).
 """
 
 import os
@@ -25,11 +30,13 @@ import os
 import dagster as dg
 
 from assets.checks import IDENTITY_CHECKS
+from assets.ownership import with_ownership
 from assets.parse import parse_asset, validate
 from assets.resources import XxgkConfig
 from assets.schedules import nightly_schedule
 from assets.scrape import SCRAPE_RETRY, scrape_asset
 from assets.sensors import tables_after_sources
+from assets.summary import summary
 from assets.tables import TABLE_ASSETS
 from pipeline.config import Settings, load_settings
 
@@ -42,7 +49,7 @@ CELERY_BACKEND_ENV = "XXGK_CELERY_BACKEND"
 STAGE_TAG = "xxgk/stage"  # sources | tables: for the run queue's tag concurrency limits (deploy/dagster.yaml)
 
 PARTITIONED = ("scrape", "parse")
-UNPARTITIONED = ("validate", *TABLE_ASSETS)
+UNPARTITIONED = ("validate", *TABLE_ASSETS, "summary")
 ALL_CHECKS: list[dg.AssetChecksDefinition] = list(IDENTITY_CHECKS)
 
 
@@ -55,17 +62,28 @@ def build_assets(
     partitions_def: dg.PartitionsDefinition, *, retry_policy: dg.RetryPolicy | None = SCRAPE_RETRY
 ) -> list[dg.AssetsDefinition]:
     """scrape and parse partitioned by source; validate and the tables over all sources."""
-    return [
-        scrape_asset(partitions_def, retry_policy),
-        parse_asset(partitions_def),
-        validate,
-        *TABLE_ASSETS.values(),
-    ]
+    return with_ownership(
+        [
+            scrape_asset(partitions_def, retry_policy),
+            parse_asset(partitions_def),
+            validate,
+            *TABLE_ASSETS.values(),
+            summary,
+        ]
+    )
+
+
+def executor_name() -> str:
+    """XXGK_EXECUTOR: multiprocess (default) or celery."""
+    name = os.environ.get(EXECUTOR_ENV, "").strip().lower() or "multiprocess"
+    if name not in ("multiprocess", "celery"):
+        raise ValueError(f"{EXECUTOR_ENV}={name!r}: expected 'multiprocess' or 'celery'")
+    return name
 
 
 def executor_from_env() -> dg.ExecutorDefinition:
     """The executor named by XXGK_EXECUTOR: multiprocess (default) or celery."""
-    name = os.environ.get(EXECUTOR_ENV, "").strip().lower() or "multiprocess"
+    name = executor_name()
     if name == "multiprocess":
         return dg.multiprocess_executor
     if name == "celery":
@@ -79,7 +97,12 @@ def executor_from_env() -> dg.ExecutorDefinition:
             {"broker": {"env": CELERY_BROKER_ENV}, "backend": {"env": CELERY_BACKEND_ENV}},
             name="celery",
         )
-    raise ValueError(f"{EXECUTOR_ENV}={name!r}: expected 'multiprocess' or 'celery'")
+    raise AssertionError(name)  # pragma: no cover - executor_name() allows only the two
+
+
+def tables_executor_from_env() -> dg.ExecutorDefinition:
+    """The tables job's executor: Celery when the operator chose it, else in-process (no process per step)."""
+    return executor_from_env() if executor_name() == "celery" else dg.in_process_executor
 
 
 def build_definitions(
@@ -108,7 +131,9 @@ def build_definitions(
         TABLES_JOB,
         selection=dg.AssetSelection.assets(*UNPARTITIONED),
         tags={STAGE_TAG: "tables"},
-        description="Validate every source's parsed reports and rewrite the six tables; identity checks.",
+        description="Validate every source's parsed reports, rewrite the seven tables and the summary page; "
+        "identity checks. Runs in-process unless XXGK_EXECUTOR=celery.",
+        executor_def=executor or tables_executor_from_env(),
     )
     return dg.Definitions(
         assets=assets,

@@ -2,8 +2,9 @@
 
 `dagster asset materialize` cannot do this in one call (a selection with partitioned assets needs one
 `--partition`, PITFALLS.md), and an asset backfill would not rebuild the tables when one source fails. So: for each source, materialize its partition of scrape and parse; then, whatever the
-sources' outcome, validate, the six tables and their checks — each call `dagster.materialize` on one
-ephemeral instance, in this process, in order.
+sources' outcome, validate, the seven tables, the summary page and their checks — each call
+`dagster.materialize` on one instance (`python -m pipeline run`: the persistent one `make dev` shows,
+assets.instance; tests: their own), in this process, in order. Each run is tagged `xxgk/launched_by`.
 
 A source that fails as a whole is a recorded finding (its scrape step raises a Failure marked
 `SOURCE_FAILED`, the run goes on); any other step failure makes the run a failure. Step retries are off
@@ -18,10 +19,19 @@ from typing import Any
 
 import dagster as dg
 
-from assets.definitions import ALL_CHECKS, PARTITIONED, UNPARTITIONED, build_assets, source_partitions
+from assets.definitions import (
+    ALL_CHECKS,
+    PARTITIONED,
+    STAGE_TAG,
+    UNPARTITIONED,
+    build_assets,
+    source_partitions,
+)
 from assets.resources import XxgkConfig
 from assets.scrape import SOURCE_FAILED
 from pipeline.config import Settings
+
+LAUNCHED_BY_TAG = "xxgk/launched_by"
 
 
 @dataclass(slots=True)
@@ -76,7 +86,8 @@ class Launch:
         return out
 
     def check_evaluations(self) -> list[dg.AssetCheckEvaluation]:
-        return self.rest.get_asset_check_evaluations() if self.rest is not None else []
+        """Every check evaluated: each source's fetch_failures and parse_failures, then the table checks."""
+        return [e for _key, result in self._results() for e in result.get_asset_check_evaluations()]
 
     @property
     def success(self) -> bool:
@@ -100,6 +111,7 @@ def launch(
         "loggers": {"console": {"config": {"log_level": log_level}}},
         "execution": {"config": {"retries": {"enabled": {}} if retries else {"disabled": {}}}},
     }
+    tags = {LAUNCHED_BY_TAG: "python -m pipeline run"}
     out = Launch()
     for source in settings.sources:
         out.partitions[source.name] = dg.materialize(
@@ -110,6 +122,7 @@ def launch(
             instance=instance,
             raise_on_error=False,
             run_config=run_config,
+            tags={**tags, STAGE_TAG: "sources"},
         )
     out.rest = dg.materialize(
         assets,
@@ -118,5 +131,6 @@ def launch(
         instance=instance,
         raise_on_error=False,
         run_config=run_config,
+        tags={**tags, STAGE_TAG: "tables"},
     )
     return out

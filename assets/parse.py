@@ -9,7 +9,9 @@ import json
 
 import dagster as dg
 
-from assets.resources import XxgkConfig, progress
+from assets.document_checks import PARSE_FAILURES, document_check_spec, document_failures
+from assets.metadata_keys import description_of
+from assets.resources import XxgkConfig, progress, warn
 from pipeline import PARSER_VERSION, fs
 from pipeline.scrape import status_path
 from pipeline.stages import parse_source, validate_all
@@ -22,15 +24,20 @@ def parse_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
         kinds={"python"},
         partitions_def=partitions_def,
         deps=["scrape"],
+        check_specs=[document_check_spec(PARSE_FAILURES, partitions_def)],
         description="Parse one source's manifest documents into ParsedReports, cached by (content SHA-256, "
         "parser version): only new bytes are parsed. A document that cannot be parsed is a failed record, "
-        "never lost.",
+        "never lost." + description_of("parse"),
     )
     def parse(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
         settings = xxgk.settings()
         source = settings.source(context.partition_key)
-        _records, stats = parse_source(settings, source, log=progress(context))
+        records, stats = parse_source(settings, source, log=progress(context))
+        failed = [(r.doc.locator, r.error or "parse failed") for r in records if not r.ok]
+        for locator, reason in failed:
+            warn(context, f"parse {source.name}: FAILED {locator}: {reason}")
         return dg.MaterializeResult(
+            check_results=[document_failures(PARSE_FAILURES, source.name, stats.documents, failed)],
             metadata={
                 "source": source.name,
                 "documents": stats.documents,
@@ -38,7 +45,7 @@ def parse_asset(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
                 "cache_hits": stats.cache_hits,
                 "failed": stats.failed,
                 "parser_version": PARSER_VERSION,
-            }
+            },
         )
 
     return parse
@@ -72,7 +79,7 @@ def sources_summary(xxgk: XxgkConfig) -> str:
     deps=[dg.AssetDep("parse", partition_mapping=dg.AllPartitionMapping())],
     description="Decide each document's status (ok, failed, not_a_report, legacy, duplicate) and gather its "
     "findings: the identity checks of each report and the checks across reports. Reads every source; writes "
-    "the staging snapshot the tables are built from.",
+    "the staging snapshot the tables are built from." + description_of("validate"),
 )
 def validate(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
     result = validate_all(xxgk.settings(), log=progress(context))

@@ -32,3 +32,10 @@ def progress(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) 
         terminal.info(message)
 
     return log
+
+
+def warn(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext, message: str) -> None:
+    """A WARNING line in the Dagster run log (and on the terminal): a failed document, never hidden among
+    the progress lines."""
+    context.log.warning(message)
+    logging.getLogger(PROGRESS_LOGGER).warning(message)

@@ -10,8 +10,10 @@ source's failure (a missing folder) is a configuration problem: not retried.
 
 import dagster as dg
 
-from assets.resources import XxgkConfig, progress
-from pipeline.scrape import COUNT_KEYS, SourceResult, scrape_source
+from assets.document_checks import FETCH_FAILURES, document_check_spec, document_failures
+from assets.metadata_keys import description_of
+from assets.resources import XxgkConfig, progress, warn
+from pipeline.scrape import COUNT_KEYS, SourceResult, failed_fetches, scrape_source
 
 #: Metadata key marking a failure as "this source failed" (recorded, as opposed to a broken step).
 SOURCE_FAILED = "xxgk/source_failed"
@@ -44,9 +46,11 @@ def scrape_asset(
         kinds={"python"},
         partitions_def=partitions_def,
         retry_policy=retry_policy,
+        check_specs=[document_check_spec(FETCH_FAILURES, partitions_def)],
         description="Scrape one source (partition = source name: a local folder or a website) into raw/ "
         "(content-addressed bytes, the source's manifest). A source that fails is a failed partition "
-        "with the reason in its metadata; websites are retried with backoff. Other sources go on.",
+        "with the reason in its metadata; websites are retried with backoff. Other sources go on."
+        + description_of("scrape"),
     )
     def scrape(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:
         settings = xxgk.settings()
@@ -65,7 +69,13 @@ def scrape_asset(
                 metadata={**metadata, SOURCE_FAILED: True},
                 allow_retries=source.is_web,
             )
-        return dg.MaterializeResult(metadata=metadata)
+        failed = [(doc.locator, doc.error or "fetch failed") for doc in failed_fetches(settings, source)]
+        for locator, reason in failed:
+            warn(context, f"scrape {source.name}: fetch failed: {locator}: {reason}")
+        return dg.MaterializeResult(
+            metadata=metadata,
+            check_results=[document_failures(FETCH_FAILURES, source.name, result.documents, failed)],
+        )
 
     return scrape
 

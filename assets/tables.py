@@ -3,6 +3,7 @@ the validate stage's staging snapshot (only the columns it needs)."""
 
 import dagster as dg
 
+from assets.metadata_keys import description_of
 from assets.parse import validate
 from assets.resources import XxgkConfig, progress
 from pipeline.stages import load_snapshot
@@ -42,7 +43,7 @@ def _table_asset(name: str) -> dg.AssetsDefinition:
         group_name="warehouse",
         kinds={"parquet", "pandas"},
         deps=[validate],
-        description=tdef.description,
+        description=tdef.description + description_of("<each table>"),
         metadata={"dagster/column_schema": column_schema(tdef)},
     )
     def _table(context: dg.AssetExecutionContext, xxgk: XxgkConfig) -> dg.MaterializeResult:

@@ -72,6 +72,30 @@ SAMPLES: dict[str, tuple[int, dict, tuple[str, ...]]] = {
 }
 
 
+#: Bundled legacy Word samples: written as .docx by the generator, saved as Word 97 .doc by LibreOffice.
+LEGACY_DIR = ROOT / "data" / "sample" / "legacy"
+LEGACY_SAMPLES: dict[str, tuple[int, dict, tuple[str, ...]]] = {
+    # a town report of 2021 in the 2019 format, as older agencies still publish it: a .doc
+    "town_2021_doc": (105, {"template": "2019", "level": "town", "year": 2021}, ("label_br", "zero_blank")),
+}
+
+
+def write_legacy_samples() -> None:
+    from tests.synth.producers import libreoffice_convert
+
+    LEGACY_DIR.mkdir(parents=True, exist_ok=True)
+    for name, (seed, opts, quirks) in LEGACY_SAMPLES.items():
+        document = f"data/sample/legacy/{name}.doc"
+        r = render(make_spec(seed, **opts), "docx", quirks, document=document)
+        r.truth["generator"]["make_spec"] = dict(opts)
+        (ROOT / document).write_bytes(libreoffice_convert({name: r.data}, "doc")[name])
+        (SAMPLE_TRUTH_DIR.parent / "legacy").mkdir(exist_ok=True)
+        (SAMPLE_TRUTH_DIR.parent / "legacy" / f"{name}.json").write_text(
+            dumps_truth(r.truth), encoding="utf-8"
+        )
+        print(f"{document}: {r.truth['agency']} {r.truth['year']} template {r.truth['template']}")
+
+
 def write_samples() -> None:
     SAMPLE_DIR.mkdir(parents=True, exist_ok=True)
     SAMPLE_TRUTH_DIR.mkdir(parents=True, exist_ok=True)
@@ -130,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.samples:
         write_samples()
+        write_legacy_samples()
         return 0
     formats = tuple(f for f in args.formats.split(",") if f)
     if not formats or set(formats) - set(FORMATS):

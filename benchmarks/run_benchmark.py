@@ -1,11 +1,12 @@
 """The scale benchmark: a full run of `python -m pipeline run` on N generated reports, then a no-change rerun.
 
-    python -m benchmarks.run_benchmark --n 10000 [--workdir DIR] [--seed 1] [--sample 40]
+    python -m benchmarks.run_benchmark --n 10000 [--pdf 2000] [--doc 500] [--workdir DIR] [--seed 1] [--sample 40]
 
 1. Generates N synthetic reports (benchmarks.generate: html / docx / txt in turn, both template versions,
    legacy reports and non-reports) into WORKDIR/docs, moves their truth JSON to WORKDIR/truth (the path
    source would skip .json anyway), and writes WORKDIR/sources.yaml: one path source on that folder.
-   An existing WORKDIR/docs made with the same N and seed is reused.
+   An existing WORKDIR/docs made with the same N and seed is reused. `--pdf`/`--doc` replace that many
+   of the N by PDFs and Word 97 .docs printed by LibreOffice (benchmarks.paged).
 2. Runs `python -m pipeline run` as a subprocess on a fresh data dir (WORKDIR/data): the full run. Then
    again with nothing new: the no-change rerun.
 3. Times each stage from the progress lines the run prints (each line is timestamped as it arrives),
@@ -362,11 +363,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes generating the corpus")
     p.add_argument("--sample", type=int, default=40, help="files per format for the per-format numbers")
+    p.add_argument(
+        "--pdf", type=int, default=0, help="of the N documents, this many PDFs (LibreOffice-printed)"
+    )
+    p.add_argument("--doc", type=int, default=0, help="of the N documents, this many Word 97 .doc files")
     args = p.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="xxgk-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"benchmark in {workdir}", flush=True)
-    docs, generated = corpus(workdir, args.n, args.seed, args.jobs)
+    docs, generated = corpus(workdir, args.n - args.pdf - args.doc, args.seed, args.jobs)
+    if args.pdf or args.doc:
+        from benchmarks.paged import add_paged
+
+        for old in docs.glob("paged-*"):
+            old.unlink()
+        print(f"  paged documents: {add_paged(docs, args.pdf, args.doc, seed=args.seed)}", flush=True)
     sources = workdir / "sources.yaml"
     sources.write_text(
         f"sources:\n  - name: {SOURCE}\n    region: 基准省\n    path: {docs}\n", encoding="utf-8"

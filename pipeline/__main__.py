@@ -1,8 +1,9 @@
 """`python -m pipeline run | parse` (CONTRACT.md, "Commands").
 
 `run` materializes the whole asset graph (assets.definitions) through Dagster, in-process
-(`assets.launch`: each source's partition of scrape and parse, then validate and the tables), printing
-the stages' progress and a closing summary. Exit 0 when the run finished — reports that fail validation are
+(`assets.launch`: each source's partition of scrape and parse, then validate, the tables and the summary
+page), on the persistent instance `make dev` shows (assets.instance: $DAGSTER_HOME, else
+data/dagster_home), printing the stages' progress and a closing summary. Exit 0 when the run finished — reports that fail validation are
 data findings, recorded in the tables — and non-zero when the run itself failed (2: bad configuration,
 1: a step failed). `parse` is `pipeline.cli_parse.main_parse`.
 """
@@ -61,10 +62,12 @@ def run(sources: str | None, data_dir: str | None) -> int:
         flush=True,
     )
 
+    from assets.instance import dagster_home, persistent_instance
     from assets.launch import launch
 
-    result = launch(settings)
-    _summary(result, settings)
+    with persistent_instance() as instance:
+        result = launch(settings, instance=instance)
+    _summary(result, settings, str(dagster_home()))
     return 0 if result.success else 1
 
 
@@ -78,7 +81,7 @@ def _total(rows: list[dict[str, Any]], key: str) -> int:
     return sum(int(r.get(key) or 0) for r in rows)
 
 
-def _summary(result: Any, settings: Any) -> None:
+def _summary(result: Any, settings: Any, home: str) -> None:
     """The closing summary, added up over the source partitions (`result` is an assets.launch.Launch)."""
     scrape, parse = result.metadata("scrape"), result.metadata("parse")
     failed_sources = result.source_failures()
@@ -110,13 +113,18 @@ def _summary(result: Any, settings: Any) -> None:
     if failed_checks:
         parts = []
         for e in failed_checks:
-            reports = e.metadata.get("failing_reports")
-            n = getattr(reports, "value", reports)
-            parts.append(
-                f"{e.check_name} on {e.asset_key.to_user_string()} ({n} reports, {e.severity.value})"
-            )
+            meta = {k: getattr(v, "value", v) for k, v in e.metadata.items()}
+            asset = e.asset_key.to_user_string()
+            if "source" in meta:  # fetch_failures / parse_failures: one source's documents
+                what = f"{asset}[{meta['source']}] ({meta.get('failed')} of {meta.get('documents')} documents"
+            else:
+                what = f"{asset} ({meta.get('failing_reports')} reports"
+            parts.append(f"{e.check_name} on {what}, {e.severity.value})")
         line += ": " + "; ".join(parts)
     print(line)
+    if result.metadata("summary"):
+        print(f"  summary    {result.metadata('summary')[-1].get('path')}")
+    print(f"  dagster    runs and materializations recorded in {home} (make dev shows them)")
     if not result.success:
         print("\nRun FAILED:")
         for failure in result.failures():

@@ -4,7 +4,9 @@ Duplicates — several documents reporting the same (region, agency, year): an H
 attachment, a corrected re-issue. One is canonical, by this rule, in order:
   1. complete tables first (more of 二, 三, 四 found, then fewer unreadable cells),
   2. then fewest failed identity checks,
-  3. then the latest (fetched_at), then the smallest report_id so the choice is deterministic.
+  3. then the version read most directly: the page itself, .docx or text, before a PDF, before a
+     converted .doc/.wps, before one read by OCR (`READER_PREFERENCE`),
+  4. then the latest (fetched_at), then the smallest report_id so the choice is deterministic.
 The others are marked duplicate, pointing at the canonical one; only canonical reports reach the
 data tables.
 
@@ -41,11 +43,15 @@ class Entry:
         return (self.region or "", self.agency, self.year)
 
 
-def _quality(e: Entry) -> tuple[int, int, int]:
-    """Lower is better: tables missing, unreadable cells, failed identities."""
+#: Readers by how directly they read what was printed (lower first) when reports are otherwise equal.
+READER_PREFERENCE = {"html": 0, "docx": 0, "txt": 0, "pdf": 1, "doc": 2, "ocr": 3}
+
+
+def _quality(e: Entry) -> tuple[int, int, int, int]:
+    """Lower is better: tables missing, unreadable cells, failed identities, reader."""
     unreadable = sum(1 for c in e.report.cells if c.unreadable)
     failed = sum(1 for f in e.report.findings if f.check in _IDENTITY_CODES)
-    return (-len(e.report.tables_found), unreadable, failed)
+    return (-len(e.report.tables_found), unreadable, failed, READER_PREFERENCE.get(e.report.reader or "", 1))
 
 
 def _ranked(members: list[Entry]) -> list[Entry]:

@@ -1,4 +1,5 @@
-"""One document's bytes → a ParsedReport: read, find the tables, map them, check them.
+"""One document's bytes → a ParsedReport: read, find the tables, map them, check them (identities, and
+the numbers the text states against the tables: pipeline.narrative).
 
 This is the whole per-document path; the pipeline stages and `python -m pipeline parse` call it.
 """
@@ -12,6 +13,7 @@ from pipeline.convert import LEGACY_FORMATS, Converter, sniff
 from pipeline.document import Document, DocumentError
 from pipeline.extract import applications, metadata, proactive, review
 from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, segment
+from pipeline.narrative import narrative_findings
 from pipeline.readers.ocr.settings import DEFAULT_MIN_CONFIDENCE, min_confidence_from_env
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Cell, Finding, ParsedReport
 from pipeline.store import format_for
@@ -107,6 +109,7 @@ def extract_report(
     _require_rows(report, t3.found)
     report.findings.extend(_unreadable(report))
     report.findings.extend(check_identities(report))
+    report.findings.extend(narrative_findings(report, doc.paragraphs))
     return report
 
 

@@ -85,6 +85,12 @@ def scrape_source(
     return result
 
 
+def failed_fetches(settings: Settings, source: Source) -> list[RawDocument]:
+    """The source's manifest documents whose last fetch failed (their `error` says why)."""
+    manifest = Manifest.load(manifest_path(settings.raw_dir, source.name))
+    return [doc for doc in manifest.documents() if doc.status == "failed" or doc.error]
+
+
 def scrape_all(settings: Settings, *, log: Callable[[str], None] | None = None) -> list[SourceResult]:
     """Scrape every configured source in turn; one failing source does not stop the next."""
     return [scrape_source(source, settings, log=log) for source in settings.sources]

@@ -240,9 +240,7 @@ def parse_source(
         stats.by_source[record.doc.source] = stats.by_source.get(record.doc.source, 0) + 1
         stats.parsed += int(id(record) in parsed_now)
         stats.cache_hits += int(record.cached)
-        if not record.ok:
-            stats.failed += 1
-            say(f"parse {source.name}: FAILED {record.doc.locator}: {record.error}")
+        stats.failed += int(not record.ok)  # each failure is logged by the caller (a warning in Dagster)
     state = {
         "source": source.name,
         "parser_version": PARSER_VERSION,
@@ -315,7 +313,7 @@ def _parse_groups(
         tally[2] += outcome.cpu
 
     legacy = [k for k in keys if (groups[k][0].doc.format or "") in LEGACY_FORMATS]
-    converted: dict[str, DataPath] = {}
+    converted: dict[str, tuple[DataPath, str, str | None]] = {}  # key → (bytes to parse, format, reader)
     if legacy:
         converted = _convert_legacy(
             settings, source, store, {k: groups[k][0].doc for k in legacy}, record, say
@@ -325,7 +323,7 @@ def _parse_groups(
     def jobs() -> Iterator[Job]:  # bytes are read a batch at a time, as workers ask for documents
         for batch in _batches([k for k in keys if k not in legacy or k in converted], _READ_BATCH):
             datas = fs.read_many(
-                [converted[k] if k in converted else store.path(groups[k][0].doc.sha256) for k in batch]
+                [converted[k][0] if k in converted else store.path(groups[k][0].doc.sha256) for k in batch]
             )
             for key, data in zip(batch, datas, strict=True):
                 doc = groups[key][0].doc
@@ -334,7 +332,8 @@ def _parse_groups(
                         member.error = "raw bytes missing from the store"
                     continue
                 if key in converted:
-                    yield Job(key, data, "docx", None, doc.title_hint, ocr_threshold, reader="doc")
+                    _path, fmt, reader = converted[key]
+                    yield Job(key, data, fmt, doc.http_charset, doc.title_hint, ocr_threshold, reader=reader)
                 else:
                     yield Job(key, data, doc.format or "", doc.http_charset, doc.title_hint, ocr_threshold)
 
@@ -387,17 +386,19 @@ def _convert_legacy(
     docs: dict[str, RawDocument],
     record: Callable[[Outcome], None],
     say: Log,
-) -> dict[str, DataPath]:
+) -> dict[str, tuple[DataPath, str, str | None]]:
     """.doc/.wps documents → .docx (pipeline.convert), kept by content hash: a rerun, or a parser
-    upgrade, converts nothing. Returns where each converted one is; the others are recorded as
-    failed (cacheable unless LibreOffice is missing: installing it must make them readable). A file
-    that is really a .docx or HTML under a legacy name is converted to nothing: it is read as is."""
+    upgrade, converts nothing. Returns, for each document to parse, where its bytes are, their format
+    and what made them; the others are recorded as failed (cacheable unless LibreOffice is missing:
+    installing it must make them readable). A file that is really a .docx or HTML under a legacy name
+    is converted to nothing: it is read as what it is."""
     keys = list(docs)
     targets = {k: converted_path(settings, docs[k].sha256 or "") for k in keys}
     present = fs.exists_many(list(targets.values()))
-    out = {k: targets[k] for k, ok in zip(keys, present, strict=True) if ok}
+    out = {k: (targets[k], "docx", "doc") for k, ok in zip(keys, present, strict=True) if ok}
     missing = [k for k in keys if k not in out]
     converter = Converter()
+    as_is = 0
     try:
         for batch in _batches(missing, _CONVERT_BATCH):
             items: dict[str, tuple[bytes, str]] = {}
@@ -408,21 +409,23 @@ def _convert_legacy(
                 if data is None:
                     record(_failure(key, "raw bytes missing from the store", cacheable=False))
                 elif sniff(data, fmt) != fmt:
-                    out[key] = store.path(docs[key].sha256)  # read as what it is (pipeline.parse)
+                    out[key] = (store.path(docs[key].sha256), sniff(data, fmt), None)  # read as what it is
+                    as_is += 1
                 else:
                     items[key] = (data, fmt)
             for key, result in converter.convert(items).items():
                 if isinstance(result, bytes):
                     fs.write_bytes(targets[key], result)
-                    out[key] = targets[key]
+                    out[key] = (targets[key], "docx", "doc")
                 else:
                     record(_failure(key, str(result), cacheable=not isinstance(result, ConverterMissing)))
     finally:
         converter.close()
-    if missing:
+    if len(missing) > as_is:
         say(
-            f"parse {source.name}: {converter.conversions} of {len(missing)} .doc/.wps converted by "
-            f"LibreOffice in {converter.seconds:.1f} s ({len(keys) - len(missing)} from the conversion cache)"
+            f"parse {source.name}: {converter.conversions} of {len(missing) - as_is} .doc/.wps converted by "
+            f"LibreOffice in {converter.seconds:.1f} s ({len(keys) - len(missing)} from the conversion cache, "
+            f"{as_is} read as the format they really are)"
         )
     return out
 

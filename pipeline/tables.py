@@ -1,4 +1,4 @@
-"""The six output tables of CONTRACT.md: one metadata definition, DataFrame builders, atomic Parquet writes.
+"""The seven output tables of CONTRACT.md (v2): one metadata definition, DataFrame builders, atomic Parquet writes.
 
 `TABLES` is the single description of the warehouse: each column's name, type and meaning. The pyarrow
 schemas enforced on write, the column schema shown in Dagster and the README's data dictionary
@@ -245,9 +245,100 @@ VALIDATION_ISSUES = TableDef(
     ),
 )
 
+
+def _rows_sum(codes: Iterable[str]) -> str:
+    return " + ".join(f"`{c}`" for c in codes)
+
+
+_DENIED = tuple(r.code for r in T.APPLICATION_ROWS if r.group == "(三)")
+_UNAVAILABLE = tuple(r.code for r in T.APPLICATION_ROWS if r.group == "(四)")
+_NOT_PROCESSED = tuple(r.code for r in T.APPLICATION_ROWS if r.group == "(五)")
+_OTHER_SINGLE, _OTHER_PARTS = T.OTHER_HANDLING_ALTERNATIVES
+_A = "applications `total` of row"
+INDICATORS = TableDef(
+    "indicators",
+    "One row per canonical report: the first numbers analysts ask for, each computed from the data tables "
+    "as defined below (the `total` column of table 三 rows, table 四 proceedings, table 二 cells). A value is "
+    "null when any of its parts is null — left blank, unreadable, or a row the report does not print — "
+    "never a guess; a share is also null when its denominator is 0.",
+    (
+        *KEYS,
+        Column("template", "string", "Template version of the report (reports.template)."),
+        Column("applications_new", "int64", f"{_A} `new_received` (一、本年新收)."),
+        Column("applications_carried_over", "int64", f"{_A} `carried_over` (二、上年结转)."),
+        Column("applications_received", "int64", "`applications_new` + `applications_carried_over`."),
+        Column("applications_processed", "int64", f"{_A} `total_processed` (（七）总计, as printed)."),
+        Column("granted", "int64", f"{_A} `granted` (（一）予以公开)."),
+        Column("partially_granted", "int64", f"{_A} `partially_granted` (（二）部分公开)."),
+        Column("denied", "int64", f"（三）不予公开: sum of {_A}s {_rows_sum(_DENIED)}."),
+        Column("unavailable", "int64", f"（四）无法提供: sum of {_A}s {_rows_sum(_UNAVAILABLE)}."),
+        Column("not_processed", "int64", f"（五）不予处理: sum of {_A}s {_rows_sum(_NOT_PROCESSED)}."),
+        Column(
+            "other_handling",
+            "int64",
+            f"（六）其他处理: {_A} `{_OTHER_SINGLE[0]}` where the report prints that single row (2019), "
+            f"else the sum of {_rows_sum(_OTHER_PARTS)} (2021).",
+        ),
+        Column("carried_forward", "int64", f"{_A} `carried_forward` (四、结转下年度继续办理)."),
+        Column(
+            "grant_rate",
+            "float64",
+            "(`granted` + `partially_granted`) / `applications_processed`: the share of the applications "
+            "processed this year where information was given in whole or in part.",
+        ),
+        Column(
+            "reviews", "int64", "review_litigation `total` of proceeding `administrative_review` (行政复议)."
+        ),
+        Column(
+            "reviews_corrected",
+            "int64",
+            "review_litigation `corrected` (结果纠正) of proceeding `administrative_review`.",
+        ),
+        Column("review_corrected_share", "float64", "`reviews_corrected` / `reviews`."),
+        Column(
+            "lawsuits",
+            "int64",
+            "review_litigation `total` of `litigation_direct` (未经复议直接起诉) + `litigation_after_review` "
+            "(复议后起诉).",
+        ),
+        Column(
+            "lawsuits_corrected",
+            "int64",
+            "review_litigation `corrected` of `litigation_direct` + `litigation_after_review`.",
+        ),
+        Column("lawsuit_corrected_share", "float64", "`lawsuits_corrected` / `lawsuits`."),
+        Column(
+            "normative_documents_issued",
+            "int64",
+            "proactive_disclosure `value` of category `normative_documents` (规范性文件), metric `issued` "
+            "(2021: 本年制发件数) or `made` (2019: 本年新制作数量).",
+        ),
+        Column(
+            "normative_documents_in_force",
+            "int64",
+            "proactive_disclosure `value` of category `normative_documents`, metric `in_force` (现行有效件数; "
+            "2021 template only).",
+        ),
+        Column(
+            "fees_10k_yuan",
+            "float64",
+            "proactive_disclosure `value` of category `administrative_fees`, metric `fee_amount` (本年收费金额, "
+            "万元; 2021 template only).",
+        ),
+    ),
+)
+
 TABLES: dict[str, TableDef] = {
     t.name: t
-    for t in (REPORTS, APPLICATIONS, REVIEW_LITIGATION, PROACTIVE_DISCLOSURE, CELLS, VALIDATION_ISSUES)
+    for t in (
+        REPORTS,
+        APPLICATIONS,
+        REVIEW_LITIGATION,
+        PROACTIVE_DISCLOSURE,
+        CELLS,
+        VALIDATION_ISSUES,
+        INDICATORS,
+    )
 }
 TABLE_NAMES = tuple(TABLES)
 
@@ -279,6 +370,7 @@ SNAPSHOT_COLUMNS: dict[str, list[str]] = {
     "proactive_disclosure": [*_KEY_COLUMNS, "cells", "table_versions", "template"],
     "cells": [*_KEY_COLUMNS, "cells"],
     "validation_issues": [*_KEY_COLUMNS, "report_findings", "cross_findings"],
+    "indicators": [*_KEY_COLUMNS, "cells", "table_versions", "template"],
 }
 
 
@@ -572,6 +664,84 @@ def _issues(snapshot: pa.Table) -> pa.Table:
     return _finish("validation_issues", columns, np.lexsort((within_all, _doc_rank(snapshot)[docs_all])))
 
 
+def _sum_all(frame: pd.DataFrame, columns: Iterable[str]) -> pd.Series:
+    """Row sums that are null when any term is null (or its column absent)."""
+    part = frame.reindex(columns=list(columns))
+    return part.sum(axis=1, min_count=part.shape[1]).astype("Int64")
+
+
+def _share(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    num = numerator.astype("Float64")
+    den = denominator.astype("Float64")
+    return (num / den.where(den != 0)).astype("float64")
+
+
+def _proactive_value(pro: pd.DataFrame, category: str, metrics: tuple[str, ...]) -> pd.Series:
+    """The value of (category, first of `metrics` printed) per report_id."""
+    rows = pro[(pro["category_code"] == category) & pro["metric_code"].isin(metrics)].copy()
+    rows["_order"] = rows["metric_code"].map({m: i for i, m in enumerate(metrics)})
+    rows = rows.sort_values("_order", kind="stable").drop_duplicates("report_id")
+    return rows.set_index("report_id")["value"]
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Counts: whole numbers as Int64, anything else null."""
+    v = values.astype("float64")
+    return v.where(np.isfinite(v) & (v == np.floor(v))).astype("Int64")
+
+
+def _indicators(snapshot: pa.Table) -> pa.Table:
+    """One row per canonical report, from the three data tables as they are written (INDICATORS)."""
+    docs = np.flatnonzero(_canonical(snapshot))
+    docs = docs[np.argsort(_doc_rank(snapshot)[docs], kind="stable")]
+    keys = _keys(snapshot, docs)
+    ids = keys["report_id"].to_pylist()
+    apps = to_frame(_applications(snapshot)).drop_duplicates(["report_id", "row_code"])
+    a = apps.set_index(["report_id", "row_code"])["total"].unstack().reindex(ids)
+    single = set(apps.loc[apps["row_code"] == _OTHER_SINGLE[0], "report_id"])
+    review = to_frame(_review(snapshot)).drop_duplicates(["report_id", "proceeding"])
+    total = review.set_index(["report_id", "proceeding"])["total"].unstack().reindex(ids)
+    corrected = review.set_index(["report_id", "proceeding"])["corrected"].unstack().reindex(ids)
+    pro = to_frame(_proactive(snapshot))
+    litigation = ("litigation_direct", "litigation_after_review")
+    out = pd.DataFrame(index=pd.Index(ids, name="report_id"))
+    out["applications_new"] = _sum_all(a, ["new_received"])
+    out["applications_carried_over"] = _sum_all(a, ["carried_over"])
+    out["applications_received"] = _sum_all(a, ["new_received", "carried_over"])
+    out["applications_processed"] = _sum_all(a, ["total_processed"])
+    out["granted"] = _sum_all(a, ["granted"])
+    out["partially_granted"] = _sum_all(a, ["partially_granted"])
+    out["denied"] = _sum_all(a, _DENIED)
+    out["unavailable"] = _sum_all(a, _UNAVAILABLE)
+    out["not_processed"] = _sum_all(a, _NOT_PROCESSED)
+    out["other_handling"] = _sum_all(a, _OTHER_SINGLE).where(
+        out.index.isin(single), _sum_all(a, _OTHER_PARTS)
+    )
+    out["carried_forward"] = _sum_all(a, ["carried_forward"])
+    out["grant_rate"] = _share(_sum_all(a, ["granted", "partially_granted"]), out["applications_processed"])
+    out["reviews"] = _sum_all(total, ["administrative_review"])
+    out["reviews_corrected"] = _sum_all(corrected, ["administrative_review"])
+    out["review_corrected_share"] = _share(out["reviews_corrected"], out["reviews"])
+    out["lawsuits"] = _sum_all(total, litigation)
+    out["lawsuits_corrected"] = _sum_all(corrected, litigation)
+    out["lawsuit_corrected_share"] = _share(out["lawsuits_corrected"], out["lawsuits"])
+    out["normative_documents_issued"] = _whole(
+        _proactive_value(pro, "normative_documents", ("issued", "made")).reindex(ids)
+    )
+    out["normative_documents_in_force"] = _whole(
+        _proactive_value(pro, "normative_documents", ("in_force",)).reindex(ids)
+    )
+    out["fees_10k_yuan"] = _proactive_value(pro, "administrative_fees", ("fee_amount",)).reindex(ids)
+    columns: dict[str, Any] = {
+        **keys,
+        "template": snapshot.column("template").take(pa.array(docs, pa.int64())),
+    }
+    for c in INDICATORS.columns[len(KEYS) + 1 :]:
+        series = out[c.name]
+        columns[c.name] = pa.array(series.to_numpy(dtype=object, na_value=None), _ARROW[c.type])
+    return _finish("indicators", columns, np.arange(len(docs)))
+
+
 _BUILDERS: dict[str, Callable[[pa.Table], pa.Table]] = {
     "reports": _reports,
     "applications": _applications,
@@ -579,6 +749,7 @@ _BUILDERS: dict[str, Callable[[pa.Table], pa.Table]] = {
     "proactive_disclosure": _proactive,
     "cells": _cells_table,
     "validation_issues": _issues,
+    "indicators": _indicators,
 }
 
 
@@ -711,12 +882,17 @@ def data_dictionary() -> str:
 README_START, README_END = "<!-- data-dictionary:start -->", "<!-- data-dictionary:end -->"
 
 
-def update_readme(path: Path) -> bool:
-    """Rewrite the README's data dictionary between its markers; True when the text changed."""
+def rewrite_between(path: Path, start: str, end: str, body: str) -> bool:
+    """Replace what a file holds between two marker lines (generated docs); True when it changed."""
     text = path.read_text(encoding="utf-8")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    new = f"{head}{README_START}\n{data_dictionary()}\n{README_END}{tail}"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{body}{end}{tail}"
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
+
+
+def update_readme(path: Path) -> bool:
+    """Rewrite the README's data dictionary between its markers; True when the text changed."""
+    return rewrite_between(path, README_START, README_END, data_dictionary() + "\n")

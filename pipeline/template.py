@@ -259,10 +259,12 @@ ARTICLE_ITEMS = {"一": 1, "五": 5, "六": 6, "八": 8, "九": 9}
 
 # ---------------------------------------------------------------- identities (勾稽关系)
 
-_OTHER_HANDLING = (
+#: （六）其他处理: the single 2019 row, or the three 2021 rows.
+OTHER_HANDLING_ALTERNATIVES: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("other_handling",),
     ("other_handling_no_correction", "other_handling_unpaid_fee", "other_handling_other"),
 )
+_OTHER_HANDLING = OTHER_HANDLING_ALTERNATIVES
 
 IDENTITIES: tuple[Identity, ...] = (
     Identity(
@@ -317,6 +319,9 @@ CHECK_DESCRIPTIONS: dict[str, str] = {
     "cross_year_in_force": "现行有效件数(N) = 现行有效件数(N−1) + 本年制发件数(N) − 本年废止件数(N)",
     "scanned_pages_skipped": "pages of a PDF with no text layer (pictures only) from which OCR read nothing",
     "ocr_values": "info: values of the report were read by OCR from pictures (how many images)",
+    "narrative_mismatch": "warning: a number the report's text states (共收到政府信息公开申请X件, 办结X件, "
+    "结转下年度X件, 予以公开及部分公开X件, 行政复议X件, 行政诉讼X件) differs from the table value it restates; "
+    "expected = the table, actual = the text, the sentence in the message (README, Reading the tables)",
 }
 
 

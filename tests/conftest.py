@@ -1,6 +1,7 @@
 """A small corpus in a temporary folder, with its sources file: what the pipeline tests run on."""
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,17 @@ def make_corpus(root: Path) -> Path:
     sources = root / "sources.yaml"
     sources.write_text(SOURCES_YAML, encoding="utf-8")
     return sources
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests record into their own Dagster instance, never the project's data/dagster_home (which
+    `python -m pipeline run` uses when DAGSTER_HOME is unset). Session-wide, so that module fixtures and
+    subprocesses see it too; a test that wants another sets its own."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DAGSTER_HOME", str(home))
+        yield home
 
 
 @pytest.fixture

@@ -30,7 +30,11 @@ def test_python_m_pipeline_run_prints_progress_and_a_summary(corpus, tmp_path):
     assert "documents  found 7 · fetched 7 (0 unchanged) · parsed 6 · failed 1" in out  # x.docx failed
     assert "sources    3 ok · 1 failed (missing)" in out
     assert "reports 7" in out
-    assert "checks     1 of 4 failed: identity_t4 on review_litigation (1 reports, WARN)" in out
+    assert (
+        "checks     2 of 10 failed: parse_failures on parse[jugezhuang] (1 of 2 documents, WARN); "
+        "identity_t4 on review_litigation (1 reports, WARN)"
+    ) in out
+    assert "parse jugezhuang: FAILED x.docx:" in out  # each failed document, on the terminal too
     assert "Run finished." in out
     assert len(pd.read_parquet(data / "warehouse" / "reports.parquet")) == 7
 

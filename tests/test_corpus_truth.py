@@ -45,3 +45,19 @@ def test_bundled_generated_docx_matches_truth(truth_file):
     docx = FIXTURES.parents[1] / "data" / "sample" / "generated" / f"{truth_file.stem}.docx"
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     assert_matches_truth(parse_file(docx), truth)
+
+
+LEGACY = sorted((FIXTURES / "truth" / "legacy").glob("*.json"))
+
+
+@pytest.mark.parametrize("truth_file", LEGACY, ids=[p.stem for p in LEGACY])
+def test_bundled_legacy_doc_matches_truth(truth_file):
+    """The Word 97 .doc `make run` ships (data/sample/legacy), converted by LibreOffice."""
+    from tests.synth.producers import missing
+
+    if reason := missing("libreoffice"):
+        pytest.skip(reason)
+    doc = FIXTURES.parents[1] / "data" / "sample" / "legacy" / f"{truth_file.stem}.doc"
+    report = parse_file(doc)
+    assert report.reader == "doc"
+    assert_matches_truth(report, json.loads(truth_file.read_text(encoding="utf-8")))

@@ -60,3 +60,23 @@ def test_in_force_continuity_for_2021_tables():
     assert [(f.scope, f.expected, f.actual) for f in in_force] == [
         ("category normative_documents", 731.0, 665.0)
     ]
+
+
+def test_the_page_or_docx_beats_its_pdf_when_both_read_cleanly_and_a_cleaner_pdf_beats_a_worse_page():
+    import pytest
+
+    from pipeline.parse import parse_document
+    from tests.synth import make_spec, render
+    from tests.synth.producers import chromium_pdf, missing
+
+    if reason := missing("chromium"):
+        pytest.skip(reason)
+    page = render(make_spec(31, template="2021"), "html", set())
+    pdf = parse_document(chromium_pdf({"x": page.data})["x"], "pdf")
+    html = parse_document(page.data, "html")
+    assert (html.reader, pdf.reader) == ("html", "pdf") and html.cells and pdf.cells
+    newer_pdf = _entry("a-pdf", pdf, fetched_at="2026-03-01")  # newer, yet the page is read more directly
+    assert choose_canonical([newer_pdf, _entry("b-page", html)]) == {"a-pdf": "b-page"}
+    worse_page = copy.deepcopy(html)
+    worse_page.cells[0].unreadable = "not a number: 'x'"
+    assert choose_canonical([newer_pdf, _entry("b-page", worse_page)]) == {"b-page": "a-pdf"}

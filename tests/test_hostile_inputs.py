@@ -36,6 +36,7 @@ from pipeline.report import ParsedReport
 from pipeline.scrape import scrape_all
 from pipeline.stages import parse_all
 from pipeline.store import format_for
+from tests import pdf_builders
 from tests.conftest import FIXTURES, SEED, SEED_NAME
 from tests.docx_builders import DOCUMENT_XML, build_docx, patch_declared_size, replace_part
 from tests.synth import make_spec, render
@@ -690,10 +691,63 @@ def test_txt_wrong_contents(data, reason):
 # --- unsupported formats --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["pdf", "doc", "wps", ""])
+@pytest.mark.parametrize("fmt", ["", "xls", "odt"])
 def test_unsupported_formats_are_refused(fmt):
     out = measure(PDF.read_bytes(), fmt)
     assert out.error and "not supported" in out.error and "\n" not in out.error
+
+
+# --- PDF --------------------------------------------------------------------------------------------------
+
+
+def test_pdf_decompression_bomb_is_refused_at_the_stream_limit():
+    check(pdf_builders.decompression_bomb(200), "pdf", "expands past .* bytes \\(decompression bomb\\)")
+
+
+def test_pdf_of_thousands_of_pages_is_refused_before_reading_them():
+    out = check(pdf_builders.many_pages(5000), "pdf", r"more than 500 pages")
+    assert out.seconds < 2
+
+
+def test_pdf_nested_50000_levels_deep():
+    check(pdf_builders.deep_nesting(50_000), "pdf", parses=True)  # the nesting is never resolved
+
+
+def test_pdf_with_a_broken_checksum_is_repaired_in_linear_time():
+    import zlib
+
+    content = zlib.compress(pdf_builders.HELLO + b" " * 3_000_000)[:-4] + b"\x00\x00\x00\x00"
+    data = pdf_builders.pdf_file(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
+            pdf_builders.FONT,
+        ]
+    )
+    check(data, "pdf", parses=True)
+
+
+def test_pdf_page_with_too_many_drawing_instructions():
+    rects = b"".join(b"%d %d 1 1 re f\n" % (i % 500, i // 500) for i in range(300_000))
+    check(pdf_builders.one_page(rects, flate=True), "pdf", "bytes of drawing instructions")
+
+
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_pdf_truncated(keep):
+    data = PDF.read_bytes()
+    check(data[: int(len(data) * keep)], "pdf")
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pdf_corrupt_bytes(seed):
+    data = bytearray(PDF.read_bytes())
+    rng = random.Random(seed)
+    for _ in range(200):
+        data[rng.randrange(len(data))] = rng.randrange(256)
+    check(bytes(data), "pdf")
 
 
 # --- the whole pipeline: a folder of hostile files next to a good report ------------------------------------
@@ -742,7 +796,10 @@ def hostile_folder(good_docx: bytes, secret: Path, port: int) -> dict[str, bytes
         "lines.txt": b"\t1\n" * (text.MAX_LINES + 1),
         "x..\\..\\escape.docx": b"",  # names with ../ in them (a file name cannot hold '/')
         "x..%2F..%2Fescape.txt": b"",
-        "a.pdf": PDF.read_bytes(),
+        "bomb.pdf": pdf_builders.decompression_bomb(200),
+        "pages.pdf": pdf_builders.many_pages(5000),
+        "truncated.pdf": PDF.read_bytes()[: len(PDF.read_bytes()) // 3],
+        "encrypted-or-not.pdf": b"%PDF-1.7\n" + random.Random(5).randbytes(3000),
     }
 
 

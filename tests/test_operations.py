@@ -22,7 +22,7 @@ from assets.definitions import SOURCES_JOB, TABLES_JOB, build_definitions
 from assets.launch import launch
 from assets.schedules import CRON_ENV, DEFAULT_CRON, NIGHTLY_TAG, SCHEDULE_NAME, TIMEZONE
 from assets.scrape import SCRAPE_RETRY, SOURCE_FAILED
-from assets.sensors import SENSOR_NAME
+from assets.sensors import INTERVAL_ENV, PARENT_RUN_TAG, SENSOR_NAME, WILL_RETRY_TAG
 from pipeline.config import load_settings
 from pipeline.scrape import scrape_source
 from pipeline.tables import TABLE_NAMES
@@ -177,6 +177,17 @@ def test_the_nightly_schedule_cron_comes_from_the_environment(corpus, tmp_path, 
         _defs(corpus, tmp_path)
 
 
+def test_the_sensor_interval_comes_from_the_environment(corpus, tmp_path, monkeypatch):
+    monkeypatch.delenv(INTERVAL_ENV, raising=False)
+    assert _defs(corpus, tmp_path).resolve_sensor_def(SENSOR_NAME).minimum_interval_seconds == 60
+    monkeypatch.setenv(INTERVAL_ENV, "5")
+    assert _defs(corpus, tmp_path).resolve_sensor_def(SENSOR_NAME).minimum_interval_seconds == 5
+    for wrong in ("0", "soon", "-5"):
+        monkeypatch.setenv(INTERVAL_ENV, wrong)
+        with pytest.raises(ValueError, match=INTERVAL_ENV):
+            _defs(corpus, tmp_path)
+
+
 def _evaluate(sensor: dg.SensorDefinition, instance, defs, cursor=None):
     return sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
 
@@ -219,6 +230,35 @@ def test_a_nightly_tick_runs_every_source_then_the_tables_once(corpus, tmp_path)
         "identity_t3_a", "identity_t3_b", "identity_t3_c", "identity_t4"
     }  # fmt: skip
     assert len(pd.read_parquet(tmp_path / "data" / "warehouse" / "reports.parquet")) == 7
+
+
+def test_the_sensor_waits_for_the_retry_of_a_failed_source_run(corpus, tmp_path):
+    """With run retries on (deploy/dagster.yaml) a failed run is tagged dagster/will_retry and started
+    again moments later: the tables wait for that retry, not for the failure."""
+    defs = _defs(corpus, tmp_path / "data")
+    instance = dg.DagsterInstance.ephemeral()
+    schedule, sensor = defs.resolve_schedule_def(SCHEDULE_NAME), defs.resolve_sensor_def(SENSOR_NAME)
+    tick = datetime(2026, 3, 2, 2, 0, tzinfo=ZoneInfo(TIMEZONE))
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+    )
+    job = defs.resolve_job_def(SOURCES_JOB)
+    runs = {
+        r.partition_key: job.execute_in_process(
+            partition_key=r.partition_key, tags=r.tags, instance=instance, raise_on_error=False
+        )
+        for r in schedule.evaluate_tick(context).run_requests
+    }
+    failed = runs["missing"]
+    assert not failed.success
+    instance.add_run_tags(failed.run_id, {WILL_RETRY_TAG: "true"})  # as the instance tags it
+    waiting = _evaluate(sensor, instance, defs)
+    assert not waiting.run_requests and "1 failed source run(s) about to be retried" in waiting.skip_message
+
+    retry_tags = {**failed.dagster_run.tags, PARENT_RUN_TAG: failed.run_id}
+    job.execute_in_process(partition_key="missing", tags=retry_tags, instance=instance, raise_on_error=False)
+    (request,) = _evaluate(sensor, instance, defs).run_requests
+    assert request.tags["xxgk/failed_sources"] == "missing"  # the retry failed too
 
 
 # ------------------------------------------------------------------------------------------- cluster

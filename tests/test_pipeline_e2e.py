@@ -40,13 +40,25 @@ CONTRACT_COLUMNS = {  # CONTRACT.md "Output tables" and its v2 additions (cells.
         "source_col", "unreadable", "source_page", "confidence", "box_x0", "box_y0", "box_x1", "box_y1",
     ],
     "validation_issues": [*KEYS, "check", "scope", "expected", "actual", "severity", "message"],
+    "indicators": [
+        *KEYS, "template", "applications_new", "applications_carried_over", "applications_received",
+        "applications_processed", "granted", "partially_granted", "denied", "unavailable", "not_processed",
+        "other_handling", "carried_forward", "grant_rate", "reviews", "reviews_corrected",
+        "review_corrected_share", "lawsuits", "lawsuits_corrected", "lawsuit_corrected_share",
+        "normative_documents_issued", "normative_documents_in_force", "fees_10k_yuan",
+    ],
 }  # fmt: skip
 INTEGER_COLUMNS = {
     "year", "checks_failed", "natural_person", "commercial_enterprise", "research_institution",
     "social_welfare_org", "legal_service_org", "other_org", "total", "upheld", "corrected", "other",
     "pending", "article_item", "source_table", "source_row", "source_col", "pages", "source_page",
+    *CONTRACT_COLUMNS["indicators"][5:],
 }  # fmt: skip
-FLOAT_COLUMNS = {"value", "expected", "actual", "confidence", "box_x0", "box_y0", "box_x1", "box_y1"}
+FLOAT_COLUMNS = {
+    "value", "expected", "actual", "confidence", "box_x0", "box_y0", "box_x1", "box_y1", "grant_rate",
+    "review_corrected_share", "lawsuit_corrected_share", "fees_10k_yuan",
+}  # fmt: skip
+INTEGER_COLUMNS -= FLOAT_COLUMNS
 
 SEED_ID = report_id_for("jugezhuang", SEED_NAME)
 BROKEN_DOCX_ID = report_id_for("jugezhuang", "x.docx")
@@ -284,8 +296,14 @@ def test_a_broken_identity_is_a_finding_and_a_warning_check(run, tables):
     assert reports.loc[BROKEN_IDENTITY_ID, "checks_failed"] == 1
     assert BROKEN_IDENTITY_ID in set(tables["review_litigation"]["report_id"])  # still written
 
-    evaluations = {e.check_name: e for e in run["result"].check_evaluations()}
+    all_evaluations = run["result"].check_evaluations()
+    evaluations = {e.check_name: e for e in all_evaluations if e.check_name.startswith("identity_")}
     assert set(evaluations) == {"identity_t3_a", "identity_t3_b", "identity_t3_c", "identity_t4"}
+    # and each source's fetch_failures / parse_failures (tests/test_monitoring.py)
+    assert sorted(e.check_name for e in all_evaluations if not e.check_name.startswith("identity_")) == [
+        *["fetch_failures"] * 3,
+        *["parse_failures"] * 3,
+    ]
     t4_check = evaluations["identity_t4"]
     assert not t4_check.passed and t4_check.severity == dg.AssetCheckSeverity.WARN
     assert t4_check.asset_key == dg.AssetKey("review_litigation")

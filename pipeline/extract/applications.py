@@ -142,7 +142,26 @@ class _RowClassifier:
                     return code
         if group == "(六)" and item_number(leaf) is None and contains_any(leaf, ("其他处理",)):
             return "other_handling"
-        return self._within_group(group, leaf)
+        code = self._within_group(group, leaf)
+        if code is None and group is not None:
+            code = self._in_any_group(leaf)
+        return code
+
+    def _in_any_group(self, leaf: str) -> str | None:
+        """A row whose group label was lost (printed on another page than its rows, cut away): the
+        one template row anywhere whose keywords it holds and whose item number it carries. The
+        group then follows that row."""
+        item = item_number(leaf)
+        body = leaf.split(".", 1)[1] if item is not None and "." in leaf else leaf
+        matches = [
+            r
+            for r in T.APPLICATION_ROWS
+            if r.item is not None and (item is None or r.item == item) and contains_any(body, r.keywords)
+        ]
+        if len(matches) != 1:
+            return None
+        self.group = matches[0].group
+        return matches[0].code
 
     @staticmethod
     def _within_group(group: str | None, leaf: str) -> str | None:

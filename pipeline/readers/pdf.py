@@ -24,7 +24,8 @@ table fails with the reason; a scanned page OCR reads nothing from is named in a
 Metadata. The title is taken from the first page's text, not from the PDF's Title entry, which is
 often a generic placeholder (政府信息公开工作年度报告); that entry is kept in `meta`.
 
-Safety. Size, page count and objects per page are bounded before the expensive step; an encrypted
+Safety. Size, page count, decoded stream size (pdf_limits), drawing instructions and objects per page
+are bounded before the expensive step; an encrypted
 PDF opens when its user password is empty, else fails with that reason; anything pdfminer raises
 on a broken or hostile file (bad xref, deep nesting) becomes a one-line DocumentError. Memory and
 time beyond that are the parse worker's limits (pipeline.workers).
@@ -42,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pipeline.document import Document, DocumentError, GridCell, Table, table_context
-from pipeline.readers import pdf_text
+from pipeline.readers import pdf_limits, pdf_text
 from pipeline.readers.grid import CellSpec, GridBudget
 from pipeline.readers.ocr.pdf_pages import PageRenderer
 from pipeline.readers.pdf_text import Line, Margins, Paragraphs
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # the OCR modules (OpenCV, ONNX) are imported only when a pag
 MB = 1024 * 1024
 MAX_BYTES = 50 * MB  # the crawler's download cap
 MAX_PAGES = 500  # a report has 3–30
+MAX_PAGE_CONTENT = 3 * MB  # drawing instructions of one page, decoded; a report page has 20–300 KB
 MAX_PAGE_OBJECTS = 100_000  # glyphs + lines + rectangles + curves on one page; a report page has ~2,000
 SCAN_IMAGE_SHARE = 0.25  # a page without glyphs whose pictures cover this share of it is a scan
 EDGE_SNAP = 1.5  # points: cell edges closer than this are the same grid line
@@ -74,6 +76,7 @@ def read_pdf(data: bytes) -> Document:
     import pdfplumber  # deferred: only PDF documents pay for importing pdfminer
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)  # font-descriptor chatter, once per glyph run
+    pdf_limits.install()
 
     try:
         with pdfplumber.open(io.BytesIO(data), password="") as pdf:
@@ -122,9 +125,11 @@ class _Reading:
 
 
 def _read(pdf, data: bytes) -> Document:
+    from pdfminer.pdfpage import PDFPage
+
+    if sum(1 for _ in itertools.islice(PDFPage.create_pages(pdf.doc), MAX_PAGES + 1)) > MAX_PAGES:
+        raise DocumentError(f"pdf: more than {MAX_PAGES} pages: not a report")
     n_pages = len(pdf.pages)
-    if n_pages > MAX_PAGES:
-        raise DocumentError(f"pdf: {n_pages} pages (limit {MAX_PAGES}): not a report")
     reading = _Reading(Document(format="pdf", pages=n_pages))
     title = pdf.metadata.get("Title") if isinstance(pdf.metadata, dict) else None
     if isinstance(title, str) and title.strip():
@@ -207,6 +212,11 @@ class _Scan:
 
 def _read_page(reading: _Reading, page, number: int) -> _Scan | None:
     """Read a text page into `reading`; a page that is a picture is left to OCR (a `_Scan`)."""
+    content = sum(len(stream.get_data()) for stream in _streams(page.page_obj.contents))
+    if content > MAX_PAGE_CONTENT:  # checked before pdfminer interprets them (seconds per MB)
+        raise DocumentError(
+            f"pdf: page {number} has {content} bytes of drawing instructions (limit {MAX_PAGE_CONTENT})"
+        )
     objects = page.objects
     count = sum(len(objects.get(kind, ())) for kind in ("char", "line", "rect", "curve"))
     if count > MAX_PAGE_OBJECTS:
@@ -242,6 +252,14 @@ def _read_page(reading: _Reading, page, number: int) -> _Scan | None:
             context = table_context(reading.paragraphs.done)
             reading.pieces.append(_Piece(item, number, context, i == 0, i == len(items) - 1))
     return None
+
+
+def _streams(contents: object) -> list:
+    """A page's content streams (pdfminer gives a list, one stream, or references to them)."""
+    from pdfminer.pdftypes import PDFStream, resolve1
+
+    items = contents if isinstance(contents, list) else [contents]
+    return [s for s in (resolve1(item) for item in items) if isinstance(s, PDFStream)]
 
 
 def _closing_lines(edges: list[dict]) -> list[dict]:

@@ -29,6 +29,7 @@ from tests.synth import quirks as Q
 from tests.synth.spec import (
     APP_COLUMNS,
     LEGACY,
+    NARRATIVE_OFFSET,
     NOT_A_REPORT,
     OUTCOMES,
     PROCEEDINGS,
@@ -886,12 +887,7 @@ def _overview(rng: random.Random, spec: ReportSpec) -> list[Block]:
             f"{y}年，{me}坚持以公开为常态、不公开为例外，全年主动公开政府信息{published}条，"
             "重点做好财政预决算、重大建设项目、公共资源配置等领域信息公开。",
         ),
-        (
-            "（二）依申请公开",
-            f"全年共收到政府信息公开申请{new}件，均在法定期限内予以答复，未发生因答复不及时引发的投诉。"
-            if new
-            else "本年度未收到政府信息公开申请。",
-        ),
+        ("（二）依申请公开", _applications_sentence(spec, new)),
         (
             "（三）政府信息管理",
             "严格落实信息发布“三审三校”制度，健全保密审查机制，及时清理更新政府信息公开目录。",
@@ -916,6 +912,22 @@ def _overview(rng: random.Random, spec: ReportSpec) -> list[Block]:
         else:
             blocks.append(LPara(head + text))
     return blocks
+
+
+def _applications_sentence(spec: ReportSpec, new: int) -> str:
+    """The overview's paragraph on applications; with `spec.narrative`, the figures it restates."""
+    if spec.narrative is None:
+        if not new:
+            return "本年度未收到政府信息公开申请。"
+        return f"全年共收到政府信息公开申请{new}件，均在法定期限内予以答复，未发生因答复不及时引发的投诉。"
+    apps, review = spec.applications, spec.review
+    stated = new + (NARRATIVE_OFFSET if spec.narrative == "disagree" else 0)
+    lawsuits = review["litigation_direct"][4] + review["litigation_after_review"][4]
+    return (
+        f"全年共收到政府信息公开申请{stated}件，共办结{apps['total_processed'][6]}件，"
+        f"{apps['carried_forward'][6]}件结转下年度继续办理。本年度发生因政府信息公开引起的行政复议"
+        f"{review['administrative_review'][4]}件、行政诉讼{lawsuits}件。"
+    )
 
 
 def _problems(rng: random.Random, spec: ReportSpec) -> list[str]:

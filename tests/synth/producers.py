@@ -77,9 +77,16 @@ def chromium_pdf(pages: dict[str, bytes], *, parallel: int = 2, timeout: float =
 
 
 def libreoffice_convert(
-    documents: dict[str, bytes], to: str, *, source_ext: str = "docx", timeout: float = 300
+    documents: dict[str, bytes],
+    to: str,
+    *,
+    source_ext: str = "docx",
+    out_ext: str | None = None,
+    timeout: float = 300,
 ) -> dict[str, bytes]:
-    """Documents (.docx by default) → `to` ("pdf", "doc", "docx") by one LibreOffice run."""
+    """Documents (.docx by default) → `to` ("pdf", "doc", "docx", or a filter with options such as
+    `pdf:writer_pdf_Export:{…}`; then `out_ext` names the file ending) by one LibreOffice run."""
+    out_ext = out_ext or to.split(":", 1)[0]
     exe = soffice()
     if exe is None:
         raise RuntimeError(missing("libreoffice"))
@@ -110,4 +117,6 @@ def libreoffice_convert(
             check=True,
             env={"HOME": str(folder), "PATH": "/usr/bin:/bin"},
         )
-        return {name: (folder / "out" / f"{path.stem}.{to}").read_bytes() for name, path in names.items()}
+        return {
+            name: (folder / "out" / f"{path.stem}.{out_ext}").read_bytes() for name, path in names.items()
+        }

@@ -197,6 +197,10 @@ class ReportSpec:
     #: cells whose printed form must stay a plain number (they carry a broken identity):
     #: (table, row_code, column_code)
     protected: set[tuple[str, str, str]] = field(default_factory=set)
+    #: Narrative numbers (pipeline.narrative): None — the overview states only 共收到…申请X件 (as it always
+    #: did); "agree" — it also states 办结, 结转下年度, 行政复议 and 行政诉讼, all as the tables print them;
+    #: "disagree" — the same, with 共收到…申请 stated as new_received + NARRATIVE_OFFSET.
+    narrative: str | None = None
 
     @property
     def is_report(self) -> bool:
@@ -211,6 +215,9 @@ class ReportSpec:
         from tests.synth.layout import build
 
         return build(self, fmt, quirks).truth
+
+
+NARRATIVE_OFFSET = 7
 
 
 def application_rows(version: str) -> list[str]:
