@@ -8,7 +8,7 @@ rasterised, worn (skew cycling through ±0.5…±2°, blur, noise, JPEG; a red s
 every third) and packed as an image-only PDF (tests/synth/scan.py). Printed per resolution: cells,
 % right, % unreadable, % missing (in a row or table the report says is missing), wrong values and
 wrong values on a report without an error (the number that must be 0), wall seconds per page with 2
-workers, and the peak RSS of one worker.
+workers, and the largest peak RSS of a worker (two run at once).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from tests.truth import FIXTURES, load_truth  # noqa: E402
 SKEWS = (0.5, -1.0, 1.5, -2.0, 2.0, -0.5)
 
 
-def _parse(job: tuple[str, bytes, dict]) -> tuple[str, Score, int, float]:
+def _parse(job: tuple[str, bytes, dict]) -> tuple[str, Score, int, float, float]:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     name, pdf, truth = job
     start = time.perf_counter()
@@ -44,8 +44,13 @@ def _parse(job: tuple[str, bytes, dict]) -> tuple[str, Score, int, float]:
         print(f"  {name}: failed: {exc}", flush=True)
         s = Score()
         s.missing = len(truth["applications"]) * 7
-        return name, s, 0, time.perf_counter() - start
-    return name, score(report, truth), report.pages or 0, time.perf_counter() - start
+        return name, s, 0, time.perf_counter() - start, _rss_mb()
+    return name, score(report, truth), report.pages or 0, time.perf_counter() - start, _rss_mb()
+
+
+def _rss_mb() -> float:
+    """This worker's peak resident memory so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,10 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             jobs.append((q, scan_pdf(pdfs[q], dpi=dpi, wear=wear), renderings[q].truth))
         huaian = scan_pdf(real, dpi=dpi, wear=Wear(skew=-1.5, stamp=True, seed=dpi))
         jobs.append(("淮安 2024", huaian, load_truth("huaian_szf_2024")))
-        total, pages = Score(), 0
+        total, pages, peak = Score(), 0, 0.0
         start = time.perf_counter()
         with ProcessPoolExecutor(2) as pool:
-            for name, s, n, seconds in pool.map(_parse, jobs):
+            for name, s, n, seconds, rss in pool.map(_parse, jobs):
+                peak = max(peak, rss)
                 total.add(s)
                 pages += n
                 flag = f"  UNFLAGGED WRONG {s.unflagged}" if s.unflagged else ""
@@ -82,7 +88,6 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
         wall = time.perf_counter() - start
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         cells = max(1, total.cells)
         print(
             f"{dpi} dpi: {len(jobs)} scans, {pages} pages, {total.cells} cells: "

@@ -1,12 +1,12 @@
-"""A page image → its ruled tables: deskew, binarise, find ruling lines, cut the grid into cells.
+"""A page image → its ruled tables: deskew, find ruling lines, cut the grid into cells.
 
 Why lines first: recognising a whole page misses isolated `0` cells and cannot say which cell a number
-belongs to; the ruling lines can. The page is binarised against the local paper level (so that thin light lines stay
-ink and light cell fills stay paper), its skew measured on the ink (the angle within ±`MAX_SKEW`° at which
-rows of ink line up best) and undone. Horizontal and vertical lines are what survive a morphological
-opening with a long thin kernel. A table is a cluster of lines; its row and column boundaries are the
-line positions; two neighbouring grid slots belong to one merged cell when the line between them is
-missing (less than half of that segment is inked).
+belongs to; the ruling lines can. The page's skew is measured on its ink (binarised against the local
+paper level; the angle within ±`MAX_SKEW`° at which rows of ink line up best) and undone. A ruling
+line is a run of pixels darker than the page on both sides of it (`line_masks`), long enough to
+survive a morphological opening with a long thin kernel. A table is a cluster of lines; its row and
+column boundaries are the line positions; two neighbouring grid slots belong to one merged cell when
+the line between them is missing (less than half of that segment is inked).
 """
 
 from __future__ import annotations
