@@ -83,7 +83,10 @@ def test_page_numbers(text, is_number):
 
 
 def test_a_scan_without_text_layer_fails_with_the_page_count():
-    with pytest.raises(DocumentError, match=r"^scanned PDF: no text layer \(3 pages\)$"):
+    """Its pages are read by OCR (tests/test_ocr_pdf.py); pictures holding no table fail the document."""
+    with pytest.raises(
+        DocumentError, match=r"^ocr: scanned PDF \(3 pages, no text layer\): no ruled table found"
+    ):
         read_pdf(B.image_only_pdf(3))
 
 
