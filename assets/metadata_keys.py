@@ -32,6 +32,7 @@ METADATA_KEYS: dict[str, dict[str, str]] = {
         "stored_new": "web: objects new to the raw store (bytes never seen before; a changed page is one)",
         "listings": "web: listing pages read (with their pagination)",
         "listings_failed": "web: listing pages that could not be fetched (all of them: the source failed)",
+        "pictures": "web: pictures of report pages fetched with them (pages whose tables are not all text)",
         "raw_dir": "the raw store (content-addressed bytes, manifests, status files)",
     },
     "parse": {

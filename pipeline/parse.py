@@ -6,6 +6,7 @@ This is the whole per-document path; the pipeline stages and `python -m pipeline
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline import template as T
@@ -22,12 +23,19 @@ from pipeline.validate import check_identities
 LEGACY_BEFORE = 2019  # reports on 2008–2018 follow the 2008 regulation: no national tables
 
 
-def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> Document:
-    """Bytes → Document with the reader for `fmt`; unsupported formats are a DocumentError."""
+def read_document(
+    data: bytes,
+    fmt: str,
+    *,
+    http_charset: str | None = None,
+    pictures: Mapping[str, bytes] | None = None,
+) -> Document:
+    """Bytes → Document with the reader for `fmt`; unsupported formats are a DocumentError.
+    `pictures`: what an HTML page shows by URL, by `src` (fetched with it)."""
     if fmt == "html":
         from pipeline.readers.html import read_html
 
-        return read_html(data, http_charset=http_charset)
+        return read_html(data, http_charset=http_charset, linked=pictures)
     if fmt == "docx":
         from pipeline.readers.docx import read_docx
 
@@ -47,7 +55,7 @@ def read_document(data: bytes, fmt: str, *, http_charset: str | None = None) -> 
     if fmt in LEGACY_FORMATS:
         real = sniff(data, fmt)
         if real != fmt:  # a .doc that is really a .docx or an HTML page: read it for what it is
-            return read_document(data, real, http_charset=http_charset)
+            return read_document(data, real, http_charset=http_charset, pictures=pictures)
         with Converter() as converter:
             doc = read_document(converter.convert_one(data, fmt), "docx")
         doc.reader = "doc"
@@ -186,12 +194,14 @@ def parse_document(
     title_hint: str | None = None,
     reader: str | None = None,
     ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    pictures: Mapping[str, bytes] | None = None,
 ) -> ParsedReport:
     """Parse one document. Raises DocumentError (with the reason) when it cannot be read.
 
     `reader` names what made `data` when it is not the original document (`doc`: .docx bytes the
-    parse stage converted from a .doc/.wps beforehand)."""
-    doc = read_document(data, fmt, http_charset=http_charset)
+    parse stage converted from a .doc/.wps beforehand); `pictures` are the pictures an HTML page
+    shows by URL, by `src`."""
+    doc = read_document(data, fmt, http_charset=http_charset, pictures=pictures)
     if reader is not None:
         doc.reader = reader
     report = extract_report(doc, title_hint=title_hint, ocr_min_confidence=ocr_min_confidence)
@@ -221,4 +231,13 @@ def parse_file(path: Path, *, ocr_min_confidence: float | None = None) -> Parsed
         )
     if ocr_min_confidence is None:
         ocr_min_confidence = min_confidence_from_env()
-    return parse_document(path.read_bytes(), fmt, ocr_min_confidence=ocr_min_confidence)
+    data = path.read_bytes()
+    linked = None
+    if fmt == "html":  # a saved page's pictures beside it (report_files/image001.png)
+        from pipeline.encoding import decode_html
+        from pipeline.sources.links import parse_html
+        from pipeline.sources.pictures import local_pictures
+
+        tree = parse_html(decode_html(data, None)[0])
+        linked = dict(local_pictures(path, tree, path.parent))
+    return parse_document(data, fmt, ocr_min_confidence=ocr_min_confidence, pictures=linked)

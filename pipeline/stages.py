@@ -41,6 +41,7 @@ from pipeline.convert import LEGACY_FORMATS, Converter, ConverterMissing, sniff
 from pipeline.fs import DataPath
 from pipeline.readers.ocr.settings import min_confidence_from_env
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Finding, ParsedReport
+from pipeline.sources import pictures
 from pipeline.store import Manifest, RawDocument, RawStore, manifest_path, now_utc
 from pipeline.workers import Job, Limits, Outcome, parse_jobs
 
@@ -119,11 +120,12 @@ class ParseStats:
 
 
 def _inputs_digest(doc: RawDocument) -> str:
-    """The parse inputs besides the bytes: the same bytes with another charset, hint or OCR threshold
-    parse anew."""
-    key = json.dumps(
-        [doc.format, doc.http_charset, doc.title_hint, min_confidence_from_env()], ensure_ascii=False
-    )
+    """The parse inputs besides the bytes: the same bytes with another charset, hint, OCR threshold or
+    pictures (an HTML page's, fetched with it) parse anew."""
+    inputs = [doc.format, doc.http_charset, doc.title_hint, min_confidence_from_env()]
+    if shown := pictures.decode(doc.extra):
+        inputs.append(shown)
+    key = json.dumps(inputs, ensure_ascii=False)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:12]
 
 
@@ -335,7 +337,15 @@ def _parse_groups(
                     _path, fmt, reader = converted[key]
                     yield Job(key, data, fmt, doc.http_charset, doc.title_hint, ocr_threshold, reader=reader)
                 else:
-                    yield Job(key, data, doc.format or "", doc.http_charset, doc.title_hint, ocr_threshold)
+                    yield Job(
+                        key,
+                        data,
+                        doc.format or "",
+                        doc.http_charset,
+                        doc.title_hint,
+                        ocr_threshold,
+                        pictures=_shown_pictures(store, doc),
+                    )
 
     for outcome in parse_jobs(jobs(), limits):
         done += 1
@@ -357,6 +367,18 @@ def _parse_groups(
     for fmt, (docs, pages, seconds) in sorted(by_format.items()):
         say(f"parse {source.name}: {format_speed(fmt, int(docs), int(pages), seconds)}")
     return parsed
+
+
+def _shown_pictures(store: RawStore, doc: RawDocument) -> tuple[tuple[str, bytes], ...]:
+    """(src, bytes) of the pictures an HTML page shows by URL, as fetched with it (those missing from
+    the store are left out: the tables they held are then reported missing)."""
+    found = []
+    for src, sha in pictures.decode(doc.extra):
+        try:
+            found.append((src, store.get(sha)))
+        except FileNotFoundError:
+            continue
+    return tuple(found)
 
 
 def _ocr_progress(pages: int, seconds: float) -> str:

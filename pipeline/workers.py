@@ -123,6 +123,7 @@ class Job:
     title_hint: str | None = None
     ocr_min_confidence: float = DEFAULT_MIN_CONFIDENCE  # a parse input: part of the cache key
     reader: str | None = None  # what made `data` when it is not the original (pipeline.parse)
+    pictures: tuple[tuple[str, bytes], ...] = ()  # (src, bytes): what an HTML page shows by URL
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ def may_need_ocr(job: Job) -> bool:
     if job.fmt == "docx":
         return b"word/media/" in job.data
     if job.fmt == "html":
-        return b"data:image/" in job.data
+        return bool(job.pictures) or b"data:image/" in job.data
     return False
 
 
@@ -177,6 +178,7 @@ def parse_job(job: Job, *, memory_mb: int = 0) -> Outcome:
             title_hint=job.title_hint,
             reader=job.reader,
             ocr_min_confidence=job.ocr_min_confidence,
+            pictures=dict(job.pictures),
         )
         payload, cacheable = {"ok": True, "report": report.to_dict()}, True
         pages = report.pages or 0

@@ -31,6 +31,7 @@ import codecs
 import html as htmlmod
 import itertools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -88,12 +89,17 @@ _TAG_RE = re.compile(r"<\s*/?\s*[A-Za-z]")
 _HTML_TABLE_RE = re.compile(r"<\s*table", re.IGNORECASE)
 
 
-def read_html(data: bytes, *, http_charset: str | None = None) -> Document:
-    """Read an HTML page. Raises DocumentError, and nothing else, for input it cannot read."""
+def read_html(
+    data: bytes, *, http_charset: str | None = None, linked: Mapping[str, bytes] | None = None
+) -> Document:
+    """Read an HTML page. Raises DocumentError, and nothing else, for input it cannot read.
+
+    `linked`: the bytes of pictures the page shows by URL, by their `src` as written (fetched with the
+    page: pipeline.sources.pictures); they are kept like `data:` URI pictures, where they stand."""
     if len(data) > MAX_BYTES:
         raise DocumentError(f"html: document too large ({len(data)} bytes)")
     try:
-        return _read(bytes(data), http_charset)
+        return _read(bytes(data), http_charset, linked or {})
     except DocumentError:
         raise
     except RecursionError as exc:
@@ -104,7 +110,7 @@ def read_html(data: bytes, *, http_charset: str | None = None) -> Document:
         raise DocumentError(f"html: internal error ({type(exc).__name__}: {exc})") from exc
 
 
-def _read(data: bytes, http_charset: str | None) -> Document:
+def _read(data: bytes, http_charset: str | None, linked: Mapping[str, bytes]) -> Document:
     text, encoding, how = decode_html(data, http_charset)
     if encoding == "utf-8" and how != "fallback":  # strictly valid: the bytes are already what lxml wants
         utf8 = data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
@@ -126,7 +132,7 @@ def _read(data: bytes, http_charset: str | None) -> Document:
     ):
         frames = _table_frames(body)
     etree.strip_elements(root, *_DROP_AFTER_JS, with_tail=False)
-    tables, paragraphs, pictures = _extract(body, frames)
+    tables, paragraphs, pictures = _extract(body, frames, linked)
     if not tables and not paragraphs and not pictures:
         raise DocumentError("html: no text or tables in <body>")
     return Document(
@@ -366,7 +372,9 @@ def _clean(raw: str) -> str:
     return "\n".join(filter(None, [" ".join(part.split()) for part in raw.split(_LINE)]))
 
 
-def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], list[str], list[Picture]]:
+def _extract(
+    body: etree._Element, frames: list[_Frame], linked: Mapping[str, bytes]
+) -> tuple[list[Table], list[str], list[Picture]]:
     """Read data tables (innermost first), replace each in the tree by a marker, then read paragraphs;
     pictures embedded as `data:` URIs are kept, each with the paragraphs printed before it."""
     _mark_lines(body, frames)
@@ -380,7 +388,7 @@ def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], l
         frame.el.clear()
         frame.el.text = _LINE if frame.under_data else f"{_LINE}{_TABLE}{order[id(frame)]}{_TABLE}{_LINE}"
         frame.el.tail = tail
-    images = _embedded_pictures(body)
+    images = _pictures(body, linked)
 
     paragraphs: list[str] = []
     contexts: dict[int, str] = {}
@@ -405,19 +413,23 @@ def _extract(body: etree._Element, frames: list[_Frame]) -> tuple[list[Table], l
     return tables, paragraphs, pictures
 
 
-def _embedded_pictures(body: etree._Element) -> list[bytes]:
-    """The bytes of each `<img src="data:image/…;base64,…">`, the element replaced by a marker where it
-    stood (pictures linked by URL are separate downloads: the crawler fetches them as documents)."""
+def _pictures(body: etree._Element, linked: Mapping[str, bytes]) -> list[bytes]:
+    """The bytes of each `<img>`, a `data:` URI's or those fetched with the page for its `src`
+    (`linked`), the element replaced by a marker where it stood."""
     out: list[bytes] = []
     for img in list(body.iter("img")):
         src = (img.get("src") or "").strip()
-        match = _DATA_URI_RE.match(src)
-        if match is None or img.getparent() is None:
+        if img.getparent() is None:
             continue
-        try:
-            data = base64.b64decode("".join(src[match.end() :].split()), validate=True)
-        except (ValueError, binascii.Error):
-            continue  # not a picture anyone can see either
+        if src in linked:
+            data = linked[src]
+        elif (match := _DATA_URI_RE.match(src)) is None:
+            continue
+        else:
+            try:
+                data = base64.b64decode("".join(src[match.end() :].split()), validate=True)
+            except (ValueError, binascii.Error):
+                continue  # not a picture anyone can see either
         marker = etree.Element("span")
         marker.text = f"{_LINE}{_IMAGE}{len(out)}{_IMAGE}{_LINE}"
         marker.tail = img.tail

@@ -56,7 +56,7 @@ def parse_html(text: str) -> etree._Element | None:
     """An lxml tree, or None for an empty or unparsable page (lxml refuses str with an XML declaration)."""
     try:
         return html.fromstring(_XML_DECL.sub("", text, count=1))
-    except (etree.ParserError, ValueError):
+    except (etree.LxmlError, ValueError):  # LxmlError: also libxml2's resource limits on hostile pages
         return None
 
 

@@ -14,10 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline.config import Source
+from pipeline.encoding import decode_html
+from pipeline.sources import pictures
+from pipeline.sources.links import parse_html
 from pipeline.store import Manifest, RawDocument, RawStore, format_for, now_utc, report_id_for
 
 EXTENSIONS = frozenset({".docx", ".doc", ".html", ".htm", ".txt", ".pdf", ".wps"})
 MAX_FILE_BYTES = 100 * 1024 * 1024  # no report is this large; larger files are refused before reading
+MAX_PAGE_BYTES = 50 * 1024 * 1024  # an HTML page larger than the reader takes is not searched for pictures
 
 
 def _skipped(name: str) -> bool:
@@ -78,7 +82,13 @@ def collect(
             manifest.upsert(entry)
             continue
         sha, _new = store.put(data)
-        if previous is not None and previous.sha256 == sha and previous.status == "ok":
+        extra = _page_pictures(file, data, folder, store) if format_for(locator) == "html" else {}
+        if (
+            previous is not None
+            and previous.sha256 == sha
+            and previous.status == "ok"
+            and previous.extra.get(pictures.EXTRA_KEY) == extra.get(pictures.EXTRA_KEY)
+        ):
             counts["not_modified"] += 1
             continue
         counts["fetched"] += 1
@@ -93,6 +103,19 @@ def collect(
                 fetched_at=now_utc(),
                 title_hint=file.stem,
                 region=source.region,
+                extra=extra,
             )
         )
     return counts
+
+
+def _page_pictures(page: Path, data: bytes, folder: Path, store: RawStore) -> dict[str, str]:
+    """The manifest extra recording the pictures a saved page shows from files of the folder (its
+    tables may be pictures), each stored; none for a page whose tables are text."""
+    if len(data) > MAX_PAGE_BYTES:
+        return {}  # the HTML reader refuses it anyway
+    tree = parse_html(decode_html(data, None)[0])
+    if pictures.shows_all_tables(tree):
+        return {}
+    found = [(src, store.put(picture)[0]) for src, picture in pictures.local_pictures(page, tree, folder)]
+    return {pictures.EXTRA_KEY: pictures.encode(found)} if found else {}

@@ -9,6 +9,7 @@ site's misbehaviour: every failure is counted, logged and recorded, and the craw
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -17,13 +18,15 @@ from urllib.parse import urldefrag, urlsplit
 from urllib.request import url2pathname
 
 import httpx
+from lxml import etree
 
 from pipeline.config import Source
 from pipeline.encoding import decode_html
-from pipeline.sources import disposition
+from pipeline.sources import disposition, pictures
 from pipeline.sources.http import MAX_BYTES, USER_AGENT, Fetcher, Response, http_charset
 from pipeline.sources.links import (
     Link,
+    absolute_url,
     has_report_table,
     is_attachment,
     is_pagination,
@@ -45,6 +48,7 @@ COUNT_KEYS = (
     "stored_new",  # objects new to the raw store
     "listings",  # listing pages read
     "listings_failed",  # listing pages that could not be fetched
+    "pictures",  # pictures of report pages fetched with them (their tables may be pictures)
 )
 _MAGIC = ((b"%PDF", "pdf"), (b"PK\x03\x04", "docx"), (b"\xd0\xcf\x11\xe0", "doc"))
 # Report page (0) → attachment or embedded page (1) → its attachment (2): a wrapper page showing the
@@ -231,11 +235,41 @@ class _Crawl:
                 found |= self._fetch_document(attachment, title, link, depth + 1)
         # An embedded page is the report only with the tables; a linked one (附件) always.
         if response.ok and (inline or (not found and not link.embedded)):
+            if not pictures.shows_all_tables(tree):
+                extra |= self._pictures(link.url, tree, response)
             self._keep(link.url, response, "html", title, (encoding, how), extra)
             return True
         if response.ok:
             self._forget_failure(link.url)
         return found or not response.ok
+
+    def _pictures(self, url: str, tree: etree._Element | None, response: Response) -> dict[str, str]:
+        """The manifest extra recording the pictures a report page shows by URL (its tables may be
+        pictures), each fetched and stored; the same page bytes as last time reuse the last record.
+        A picture that cannot be fetched is logged and left out: the missing table says so."""
+        previous = self.manifest.entries.get(self._id(url))
+        if previous is not None and previous.sha256 == hashlib.sha256(response.content).hexdigest():
+            kept = previous.extra.get(pictures.EXTRA_KEY)
+            if kept and all(self.store.has(sha) for _src, sha in pictures.decode(previous.extra)):
+                return {pictures.EXTRA_KEY: kept}
+        found: list[tuple[str, str]] = []
+        for src in pictures.picture_sources(tree):
+            target = absolute_url(response.url, src)
+            if target is None:
+                continue
+            got = self._get(target)
+            if got is None:
+                continue
+            if not got.ok:
+                self.log(f"{self.source.name}: picture {target} of {url}: {got.error or got.status}")
+                continue
+            if not pictures.is_picture(got.content):
+                continue  # an SVG logo, an error page: no table picture
+            sha, new = self.store.put(got.content)
+            self.counts["stored_new"] += new
+            self.counts["pictures"] += 1
+            found.append((src, sha))
+        return {pictures.EXTRA_KEY: pictures.encode(found)} if found else {}
 
     # --- fetching ----------------------------------------------------------------------------------
 
