@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from pipeline import template as T
 from pipeline.document import GridCell
-from pipeline.extract.rows import APPLICATIONS, Row, looks_like_value
+from pipeline.extract.rows import APPLICATIONS, Row, looks_like_value, misread_by_ocr
 from pipeline.labels import contains_any, group_marker, item_number, normalize, printed, top_marker
 from pipeline.report import Cell, Finding
 from pipeline.values import Reading, read_count, split_run
@@ -188,10 +188,7 @@ def _stacked_values(text: str) -> bool:
 
 
 def _misread(cell: GridCell, values: list[GridCell]) -> bool:
-    """An OCR'd cell read as something that is no value, in a row of values (`I` for `1`): the row is
-    data and that cell unreadable, not a row to skip. At most two such cells, and numbers around."""
-    misread = [c for c in values if c.confidence is not None and not looks_like_value(c.text)]
-    return cell in misread and len(misread) <= 2 and len(values) - len(misread) >= 3
+    return misread_by_ocr(cell, values, at_most=2, numbers=3)
 
 
 def _split(row: Row, width: int) -> tuple[list[GridCell], list[GridCell], list[Reading]] | None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from pipeline import template as T
 from pipeline.document import GridCell
-from pipeline.extract.rows import REVIEW, Row, looks_like_value, numeric_count
+from pipeline.extract.rows import REVIEW, Row, looks_like_value, misread_by_ocr, numeric_count
 from pipeline.labels import contains_any, normalize
 from pipeline.report import Cell, Finding
 from pipeline.values import Reading, read_count, split_run
@@ -108,7 +108,7 @@ def extract(rows: list[Row]) -> ReviewResult:
         if (
             len(row.cells) >= _WIDTH
             and (header or numeric_count(tail) > 0)
-            and all(looks_like_value(c.text) for c in tail)
+            and all(looks_like_value(c.text) or misread_by_ocr(c, tail, at_most=3, numbers=10) for c in tail)
         ):
             procs, outcomes = _header_orders(header)
             for k, cell in enumerate(tail):

@@ -51,6 +51,14 @@ def looks_like_value(text: str) -> bool:
     return read_count(text, signed=True, integer=False).unreadable is None
 
 
+def misread_by_ocr(cell: GridCell, values: list[GridCell], *, at_most: int, numbers: int) -> bool:
+    """An OCR'd cell read as something that is no value (`I` for `1`, `■` for a dash), in a row of
+    values: the row is data and that cell unreadable, not a row to skip. At most `at_most` such cells
+    in the row, and at least `numbers` cells around them that are values."""
+    misread = [c for c in values if c.confidence is not None and not looks_like_value(c.text)]
+    return cell in misread and len(misread) <= at_most and len(values) - len(misread) >= numbers
+
+
 def numeric_count(cells: list[GridCell]) -> int:
     """How many cells carry a number (not blank, not n/a)."""
     n = 0

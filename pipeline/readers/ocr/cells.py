@@ -163,7 +163,110 @@ def _is_dash(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     if count != 2:
         return False
     _x, _y, width, height, area = stats[1]
-    return height * 3 <= width and area >= 0.6 * width * height and height <= max(6, ink.shape[0] // 6)
+    # A hyphen is short: blurred at 150–200 dpi it is a bar some twice as wide as it is high.
+    return height * 1.6 <= width and area >= 0.6 * width * height and height <= max(6, ink.shape[0] // 6)
+
+
+def _is_slash(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """A cell whose only ink is one thin stroke leaning right: the `/` printed for "not applicable".
+    The recogniser reads a lone slash unsurely (0.4–0.7); its shape is unambiguous: every row of it
+    is one stroke wide (a `7` has its bar) and the stroke moves left steadily going down, by a good
+    part of its height (a `1` or `l` stands upright)."""
+    x0, y0, x1, y1 = box
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_despeckle(ink[y0:y1, x0:x1]), connectivity=8)
+    if count != 2:
+        return False
+    height = int(stats[1][cv2.CC_STAT_HEIGHT])
+    if height < 8:
+        return False
+    rows = [np.flatnonzero(labels[y] == 1) for y in range(labels.shape[0])]
+    rows = [r for r in rows if r.size]
+    widths = np.array([r[-1] - r[0] + 1 for r in rows], dtype=float)
+    centres = np.array([(r[0] + r[-1]) / 2 for r in rows], dtype=float)
+    if widths.max() > max(3.0, 2.2 * float(np.median(widths))) or float(np.median(widths)) > 0.3 * height:
+        return False
+    ys = np.arange(len(centres), dtype=float)
+    slope, intercept = np.polyfit(ys, centres, 1)
+    residual = float(np.abs(centres - (slope * ys + intercept)).max())
+    return -slope * (len(centres) - 1) >= 0.2 * height and residual <= max(2.0, 0.08 * height)
+
+
+def _is_zero(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """A cell whose only ink is one ring: the `0` printed in most cells of a report. The recogniser
+    is unsure of a lone `0` in some fonts (0.5–0.9, full-width ０ most), and its shape is plain: one
+    stroke closing round one hole that fills the middle of it. A 6 or 9 has its hole off centre, an
+    8 two holes, a blotted or broken digit none."""
+    x0, y0, x1, y1 = box
+    glyph = _despeckle(ink[y0:y1, x0:x1])
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(glyph, connectivity=8)
+    if count != 2:
+        return False
+    _x, _y, width, height, _area = stats[1]
+    if height < 10 or not 1.0 <= height / max(1, width) <= 2.6:
+        return False
+    contours, hierarchy = cv2.findContours(glyph, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    outer = [c for c, h in zip(contours, hierarchy[0], strict=True) if h[3] < 0]
+    holes = [c for c, h in zip(contours, hierarchy[0], strict=True) if h[3] >= 0 and cv2.contourArea(c) >= 4]
+    if len(outer) != 1 or len(holes) != 1:
+        return False
+    hx, hy, hw, hh = cv2.boundingRect(holes[0])
+    centre_x, centre_y = (hx + hw / 2 - _x) / width, (hy + hh / 2 - _y) / height
+    # Round inside and out: an ellipse fills ~π/4 of its box (less, traced through pixel centres);
+    # the closed 4 is a triangle on a stem (~0.3 outside, ~0.45 inside).
+    return (
+        hh >= 0.55 * height
+        and hw >= 0.3 * width
+        and abs(centre_x - 0.5) <= 0.12
+        and abs(centre_y - 0.5) <= 0.1
+        and cv2.contourArea(outer[0]) >= 0.55 * width * height
+        and cv2.contourArea(holes[0]) >= 0.55 * hw * hh
+    )
+
+
+VERTICAL_RUNS = 2  # a column of at least this many one-character lines is vertical text
+CHAR_SQUARE = 1.2  # a character's ink is at most this much taller than the column is wide
+
+
+def vertical_text(lines: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]] | None:
+    """The characters of a label printed one per line (竖排: 三、本年度办理结果 down a narrow
+    column), as boxes, when `lines` are that; else None.
+
+    Why: cut into rows of ink, a character whose strokes lie apart (三, 二, 六) becomes several
+    "lines" of one stroke each, read as 一 or as nothing. Strokes are grouped again into squares as
+    tall as the column is wide, and the characters are then read side by side as one line."""
+    if len(lines) < VERTICAL_RUNS:
+        return None
+    size = max(b[2] - b[0] for b in lines)
+    top, bottom = lines[0][1], lines[-1][3]
+    if size < 8 or bottom - top < 2.2 * size:
+        return None
+    if max(b[3] - b[1] for b in lines) < 0.75 * size:
+        return None  # no line is one square character: lines of a few characters each (a wrapped label)
+    chars: list[list[int]] = []
+    for x0, y0, x1, y1 in lines:
+        if chars and y1 - chars[-1][1] <= CHAR_SQUARE * size:
+            box = chars[-1]
+            box[0], box[2], box[3] = min(box[0], x0), max(box[2], x1), y1
+        else:
+            chars.append([x0, y0, x1, y1])
+    if len(chars) < VERTICAL_RUNS or any(b[3] - b[1] > CHAR_SQUARE * size for b in chars):
+        return None
+    return [(b[0], b[1], b[2], b[3]) for b in chars]
+
+
+def side_by_side(cell: np.ndarray, chars: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The characters of a vertical label set in one line, as the recogniser's 3-channel crop."""
+    size = max(max(b[2] - b[0], b[3] - b[1]) for b in chars)
+    gap = max(2, size // 6)
+    pieces = []
+    for x0, y0, x1, y1 in chars:
+        square = np.full((size, size), 255, cell.dtype)
+        h, w = y1 - y0, x1 - x0
+        oy, ox = (size - h) // 2, (size - w) // 2
+        square[oy : oy + h, ox : ox + w] = cell[y0:y1, x0:x1]
+        pieces += [square, np.full((size, gap), 255, cell.dtype)]
+    line = np.ascontiguousarray(np.concatenate(pieces[:-1], axis=1))
+    return crop(line, (0, 0, line.shape[1], line.shape[0]))
 
 
 def _on_white(cell: np.ndarray) -> np.ndarray:
@@ -182,6 +285,9 @@ def read_cells(grey: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
     crops: list[np.ndarray] = []
     owners: list[int] = []
     dashes: set[int] = set()
+    slashes: set[int] = set()
+    zeros: set[int] = set()
+    by_line: dict[int, list[np.ndarray]] = {}  # vertical labels: their lines' crops, if needed after all
     for i, (x0, y0, x1, y1) in enumerate(boxes):
         inset = 2
         cx0, cy0, cx1, cy1 = x0 + inset, y0 + inset, x1 - inset, y1 - inset
@@ -193,16 +299,36 @@ def read_cells(grey: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
         if len(found) == 1 and _is_dash(ink, found[0]):
             dashes.add(i)
             continue
+        if len(found) == 1 and _is_slash(ink, found[0]):
+            slashes.add(i)
+            continue
+        if len(found) == 1 and _is_zero(ink, found[0]):
+            zeros.add(i)
+            continue
+        if chars := vertical_text(found):
+            crops.append(side_by_side(cell, chars))
+            owners.append(i)
+            by_line[i] = [crop(cell, box) for box in found]
+            continue
         for box in found:
             crops.append(crop(cell, box))
             owners.append(i)
     lines: list[list[tuple[str, float]]] = [[] for _ in boxes]
     for owner, result in zip(owners, _recognise_checked(crops), strict=True):
         lines[owner].append((result.text, result.confidence))
+    # A vertical reading with a digit in it is no label: such a cell is read line by line, as printed.
+    numeric = [i for i in by_line if any(ch.isdigit() for t, _ in lines[i] for ch in t)]
+    again = _recognise_checked([c for i in numeric for c in by_line[i]])
+    for i in numeric:
+        lines[i], again = [(r.text, r.confidence) for r in again[: len(by_line[i])]], again[len(by_line[i]) :]
     out = []
     for i, read in enumerate(lines):
         if i in dashes:
             out.append(CellText("—", 1.0))
+        elif i in slashes:
+            out.append(CellText("/", 1.0))
+        elif i in zeros:
+            out.append(CellText("0", 1.0))
         elif not read:
             out.append(CellText("", None))
         else:

@@ -35,6 +35,8 @@ class OcrCell:
 class OcrTable:
     cells: list[OcrCell]
     top: int  # y of its top line, to order it among the page's text lines
+    open_top: bool = False  # no line above its first row / below its last: cut by a page break
+    open_bottom: bool = False
 
 
 @dataclass(slots=True)
@@ -65,7 +67,7 @@ def read_page(image: PageImage) -> OcrPage:
         for c in table.cells:
             read = next(texts)
             out.append(OcrCell(c.row, c.col, c.rowspan, c.colspan, read.text, read.confidence, c.box))
-        page.tables.append(OcrTable(out, table.box[1]))
+        page.tables.append(OcrTable(out, table.box[1], table.open_top, table.open_bottom))
     page.lines = _text_outside(clean, [t.box for t in found])
     return page
 

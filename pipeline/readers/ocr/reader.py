@@ -16,6 +16,7 @@ from pipeline.document import DocumentError, Table
 from pipeline.readers.grid import CellSpec, GridBudget
 from pipeline.readers.ocr.image import MIN_SIDE, PageImage
 from pipeline.readers.ocr.page import OcrTable, read_page
+from pipeline.readers.ocr.split_rows import join_split_row
 
 CONTEXT_LINES = 3
 CONTEXT_CHARS = 300
@@ -30,6 +31,8 @@ class Pictures:
     pictures: int = 0  # pictures OCR'd
     seconds: float = 0.0
     unread: list[int] = field(default_factory=list)  # pages of pictures too small, or with nothing read
+    open_end: int | None = None  # page whose last table runs on past its end (cut by the page break)
+    split_rows: int = 0  # rows cut by a page break, joined back
 
     @property
     def cells(self) -> int:
@@ -61,6 +64,8 @@ def read_pictures(
             out.unread.append(image.page)
         items: list[tuple[int, str | OcrTable]] = [(y, text) for y, text in page.lines]
         items += [(t.top, t) for t in page.tables]
+        continued = out.open_end == image.page - 1 and image.paged
+        out.open_end = None
         for _y, item in sorted(items, key=lambda pair: pair[0]):
             if isinstance(item, str):
                 out.paragraphs.append(item)
@@ -68,7 +73,15 @@ def read_pictures(
                 continue
             context = "\n".join(recent)[-CONTEXT_CHARS:]
             grid = budget.expand(_rows(item, image.page if image.paged else None))
-            out.tables.append(Table(first_index + len(out.tables), grid, context))
+            table: Table | None = Table(first_index + len(out.tables), grid, context)
+            if continued and item.open_top and out.tables:
+                table = join_split_row(out.tables[-1], table)
+                out.split_rows += table is None or len(table.grid) < len(grid)
+            continued = False
+            if table is not None:
+                out.tables.append(table)
+        if page.tables and page.tables[-1].open_bottom and image.paged:
+            out.open_end = image.page
     out.seconds += time.perf_counter() - start
     return out
 

@@ -18,7 +18,7 @@ import numpy as np
 
 MAX_SKEW = 2.0  # degrees
 SKEW_STEP = 0.1
-MIN_TABLE_ROWS = 2
+MIN_PIECE_COLS = 3  # columns of a one-row table (a row alone on a page)
 MIN_TABLE_COLS = 2
 SEGMENT_INKED = 0.5
 CONTRAST = 40  # grey levels below the local mean that count as ink (print)
@@ -44,6 +44,8 @@ class TableBox:
     cells: list[CellBox]
     n_rows: int
     n_cols: int
+    open_top: bool = False  # its first row has no line above it (a page break cut the table there)
+    open_bottom: bool = False  # its last row has no line below it
 
 
 def binarise(grey: np.ndarray, contrast: int = CONTRAST) -> np.ndarray:
@@ -189,7 +191,14 @@ def _grid(horizontal: np.ndarray, vertical: np.ndarray, origin: tuple[int, int])
     # A boundary is a line somewhere in the table: merged cells leave only part of it printed.
     ys = _positions(horizontal.sum(axis=1) / 255, minimum=max(20, w * 0.04))
     xs = _positions(vertical.sum(axis=0) / 255, minimum=max(20, h * 0.03))
-    if len(ys) < MIN_TABLE_ROWS + 1 or len(xs) < MIN_TABLE_COLS + 1:
+    ys = _joined(ys, xs, horizontal, band, horizontal=True)
+    xs = _joined(xs, ys, vertical, band, horizontal=False)
+    if not ys or len(xs) < MIN_TABLE_COLS + 1:
+        return None
+    ys, open_top, open_bottom = _closed(ys, xs, vertical, band)
+    # A piece of a table cut by page breaks may be one row (the last row, alone on the next page):
+    # one row of several columns is a table; one framed box is not.
+    if len(ys) < 2 or (len(ys) == 2 and len(xs) < MIN_PIECE_COLS + 1):
         return None
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     parent = list(range(n_rows * n_cols))
@@ -235,7 +244,57 @@ def _grid(horizontal: np.ndarray, vertical: np.ndarray, origin: tuple[int, int])
         cells.append(_cell(r0, c0, r1, c1, xs, ys, ox, oy))
     cells.sort(key=lambda cell: (cell.row, cell.col))
     box = (ox + xs[0], oy + ys[0], ox + xs[-1], oy + ys[-1])
-    return TableBox(box, cells, n_rows, n_cols)
+    return TableBox(box, cells, n_rows, n_cols, open_top, open_bottom)
+
+
+def _joined(
+    positions: list[int], across: list[int], mask: np.ndarray, band: int, *, horizontal: bool
+) -> list[int]:
+    """The line positions whose line reaches at least two lines across it: a ruling line runs from
+    one cell border to another, while the strokes of a row of text (三安全一, bridged) or of stacked
+    vertical characters float inside their cell."""
+    reach = band + 3
+    kept = []
+    for p in positions:
+        strip = (
+            mask[max(0, p - band) : p + band + 1, :]
+            if horizontal
+            else mask[:, max(0, p - band) : p + band + 1]
+        )
+        on = strip.max(axis=0 if horizontal else 1) > 0
+        touched = sum(bool(on[max(0, q - reach) : q + reach + 1].any()) for q in across)
+        if touched >= 2:
+            kept.append(p)
+    return kept
+
+
+def _closed(ys: list[int], xs: list[int], vertical: np.ndarray, band: int) -> tuple[list[int], bool, bool]:
+    """Row boundaries with the lines a page break leaves out added: Chromium draws no border where a
+    table is cut, so a continued table's first row (or a cut table's last) has no line above (below)
+    it and would not be a row. Where three or more vertical lines run on past the first (last)
+    horizontal line and end together, a boundary is added where they end (the cell's edge on this
+    page). Where they end apart, nothing is added: that is no cut table's edge. Returns the
+    boundaries and whether a line was added at the top and at the bottom."""
+    heights = np.diff(ys)
+    gap = max(12, int(np.median(heights) * 0.4)) if len(heights) else max(12, vertical.shape[0] // 100)
+    together = max(2 * band + 2, vertical.shape[0] // 200)
+    on = [vertical[:, max(0, x - band) : x + band + 1].max(axis=1) > 0 for x in xs]
+    tops, bottoms = [], []
+    for column in on:
+        rows = np.flatnonzero(column)
+        if rows.size:
+            tops.append(int(rows[0]))
+            bottoms.append(int(rows[-1]))
+    out = list(ys)
+    above = [t for t in tops if t < ys[0] - gap]
+    open_top = len(above) >= 3 and max(above) - min(above) <= together
+    if open_top:
+        out.insert(0, int(np.median(above)))
+    below = [b for b in bottoms if b > ys[-1] + gap]
+    open_bottom = len(below) >= 3 and max(below) - min(below) <= together
+    if open_bottom:
+        out.append(int(np.median(below)))
+    return out, open_top, open_bottom
 
 
 def _cell(r0: int, c0: int, r1: int, c1: int, xs: list[int], ys: list[int], ox: int, oy: int) -> CellBox:
