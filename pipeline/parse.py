@@ -115,6 +115,7 @@ def extract_report(
                 )
             )
     _require_rows(report, t3.found)
+    _require_categories(report)
     report.findings.extend(_unreadable(report))
     report.findings.extend(check_identities(report))
     report.findings.extend(narrative_findings(report, doc.paragraphs))
@@ -169,6 +170,37 @@ def _require_rows(report: ParsedReport, found: bool) -> None:
         report.findings.append(
             Finding("missing_row", row.code, None, None, "warning", f"table 三 row {row.label} not found")
         )
+
+
+def _require_categories(report: ParsedReport) -> None:
+    """Categories of table 二 the report does not print (of its one template version): a finding, so a
+    row lost (to a page break in a scan, say) is never a silent gap."""
+    version = report.table_versions.get(PROACTIVE)
+    if version not in (T.V2019, T.V2021):
+        return
+    present = {c.category_code for c in report.cells_of(PROACTIVE)}
+    # A block printing rows of the agency's own may print a category as those rows (the seed splits
+    # 其他对外管理服务事项 into 行政检查 and 行政确认): its absence there is no gap.
+    own_rows = {c.article_item for c in report.cells_of(PROACTIVE) if c.category_code is None}
+    for block in T.PROACTIVE_BLOCKS:
+        if block.version != version or block.article_item in own_rows:
+            continue
+        for code in block.categories:
+            if code not in present:
+                label = T.CATEGORY_BY_CODE[code].label
+                report.findings.append(
+                    Finding(
+                        "missing_row",
+                        code,
+                        None,
+                        None,
+                        "warning",
+                        f"table 二 row {label} (第二十条第（{_ITEM_NUMERAL[block.article_item]}）项) not found",
+                    )
+                )
+
+
+_ITEM_NUMERAL = {n: numeral for numeral, n in T.ARTICLE_ITEMS.items()}
 
 
 def _unreadable(report: ParsedReport) -> list[Finding]:

@@ -311,7 +311,7 @@ CHECK_DESCRIPTIONS: dict[str, str] = {
     **{i.code: i.description for i in IDENTITIES},
     "unreadable_cell": "a printed cell whose value cannot be read with certainty",
     "missing_table": "a report whose table 二, 三 or 四 could not be found",
-    "missing_row": "a template row of table 三 not found in the report",
+    "missing_row": "a template row of table 三 (or a category of table 二) not found in the report",
     "unknown_row": "a printed table-三 row the template does not have (kept in cells under its label)",
     "duplicate_row": "a table-三 row printed twice (the first is kept)",
     "unknown_layout": "table-二 values printed without a header naming their columns (not read)",

@@ -73,7 +73,8 @@ def score(report: ParsedReport, truth: dict) -> Score:
     for key, expected in _truth_cells(truth).items():
         if key not in got:
             s.missing += 1
-            if ("missing_table", key[0]) not in named and ("missing_row", key[1]) not in named:
+            row = key[2] if key[0] == "proactive_disclosure" else key[1]
+            if ("missing_table", key[0]) not in named and ("missing_row", row) not in named:
                 s.unexplained.append(key)
             continue
         value, unreadable = got[key]

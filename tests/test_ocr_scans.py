@@ -56,8 +56,9 @@ def test_generated_scans_are_right_unreadable_or_flagged(seed, quirks, dpi, wear
     assert report.reader == "ocr"
     s = score(report, rendering.truth)
     assert s.unflagged == [], f"wrong values on a report without an error: {s.unflagged}"
-    # A row cut by a page break is printed half on each page: it is reported missing, never guessed.
+    # Rows at a page's edge (no closing line) and rows cut in two are read; whatever is not read is
+    # in a row or table the report says is missing.
     assert s.unexplained == []
-    assert s.right >= 0.8 * s.cells, (
+    assert s.right >= 0.97 * s.cells, (
         f"{s.right} of {s.cells} right, {s.unreadable} unreadable, {s.missing} missing"
     )

@@ -73,9 +73,17 @@ def _header_orders(header: list[Row]) -> tuple[list[str], list[str]]:
 
 
 def _five_outcomes(codes: list[str | None]) -> list[str]:
-    """The first run of five neighbouring cells naming the five outcomes, each once; [] if none."""
+    """The first run of five neighbouring cells naming the five outcomes, each once; [] if none.
+
+    Runs start where a proceeding's five columns start, counted from the row's end (its last cells
+    are the value columns' headings): a run across two proceedings (其他 尚未审结 总计 | 维持 纠正)
+    names all five too, in an order that is no proceeding's — read by OCR with one heading garbled,
+    it would be taken."""
     n = len(_OUTCOMES)
-    for start in range(len(codes) - n + 1):
+    end = len(codes)
+    while end and codes[end - 1] is None:  # an empty closing column (LibreOffice's w:gridAfter)
+        end -= 1
+    for start in range(end % n, end - n + 1, n):
         window = codes[start : start + n]
         if None not in window and sorted(window) == sorted(_OUTCOMES):  # type: ignore[type-var]
             return list(window)  # type: ignore[arg-type]

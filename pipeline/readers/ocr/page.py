@@ -51,11 +51,12 @@ def read_page(image: PageImage) -> OcrPage:
     angle = ruling.skew_angle(ruling.binarise(image.grey))
     grey = ruling.rotate(image.grey, angle)
     horizontal, vertical = ruling.line_masks(grey)
-    found = ruling.find_tables(*ruling.bridged(horizontal, vertical))
-    # Only the lines of the tables found are painted out: a "line" elsewhere is a stroke of print
-    # (a bold title's 一), which must stay.
+    grids = ruling.find_tables(*ruling.bridged(horizontal, vertical))
+    found = [g for g in grids if not g.is_frame]
+    # Only the lines of the grids found are painted out: a "line" elsewhere is a stroke of print
+    # (a bold title's 一), which must stay. A frame's text is read with the text outside the tables.
     ruled = np.zeros_like(horizontal)
-    for table in found:
+    for table in grids:
         x0, y0, x1, y1 = table.box
         ruled[max(0, y0 - 4) : y1 + 5, max(0, x0 - 4) : x1 + 5] = 255
     clean = cells.without_lines(grey, (horizontal | vertical) & ruled)

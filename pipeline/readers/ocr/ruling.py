@@ -18,8 +18,6 @@ import numpy as np
 
 MAX_SKEW = 2.0  # degrees
 SKEW_STEP = 0.1
-MIN_PIECE_COLS = 3  # columns of a one-row table (a row alone on a page)
-MIN_TABLE_COLS = 2
 SEGMENT_INKED = 0.5
 CONTRAST = 40  # grey levels below the local mean that count as ink (print)
 # Ruling lines: a hairline rendered at 200 dpi is ~20 levels below the paper. Noise never makes a
@@ -40,12 +38,19 @@ class CellBox:
 
 @dataclass(frozen=True, slots=True)
 class TableBox:
+    """A ruled grid. One column is a frame around text (a heading boxed as a one-cell row, cut from
+    its table by a page break): read as text, not as a table."""
+
     box: tuple[int, int, int, int]
     cells: list[CellBox]
     n_rows: int
     n_cols: int
     open_top: bool = False  # its first row has no line above it (a page break cut the table there)
     open_bottom: bool = False  # its last row has no line below it
+
+    @property
+    def is_frame(self) -> bool:
+        return self.n_cols == 1
 
 
 def binarise(grey: np.ndarray, contrast: int = CONTRAST) -> np.ndarray:
@@ -193,12 +198,11 @@ def _grid(horizontal: np.ndarray, vertical: np.ndarray, origin: tuple[int, int])
     xs = _positions(vertical.sum(axis=0) / 255, minimum=max(20, h * 0.03))
     ys = _joined(ys, xs, horizontal, band, horizontal=True)
     xs = _joined(xs, ys, vertical, band, horizontal=False)
-    if not ys or len(xs) < MIN_TABLE_COLS + 1:
+    if not ys or len(xs) < 2:
         return None
     ys, open_top, open_bottom = _closed(ys, xs, vertical, band)
-    # A piece of a table cut by page breaks may be one row (the last row, alone on the next page):
-    # one row of several columns is a table; one framed box is not.
-    if len(ys) < 2 or (len(ys) == 2 and len(xs) < MIN_PIECE_COLS + 1):
+    # A piece of a table cut by page breaks may be one row (the last row, alone on the next page).
+    if len(ys) < 2:
         return None
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     parent = list(range(n_rows * n_cols))
