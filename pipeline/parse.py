@@ -13,7 +13,7 @@ from pipeline import template as T
 from pipeline.convert import LEGACY_FORMATS, Converter, sniff
 from pipeline.document import Document, DocumentError
 from pipeline.extract import applications, metadata, proactive, review
-from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, segment
+from pipeline.extract.rows import APPLICATIONS, PROACTIVE, REVIEW, looks_like_value, segment
 from pipeline.narrative import narrative_findings
 from pipeline.readers.ocr.settings import DEFAULT_MIN_CONFIDENCE, min_confidence_from_env
 from pipeline.report import KIND_LEGACY, KIND_NOT_A_REPORT, KIND_REPORT, Cell, Finding, ParsedReport
@@ -181,7 +181,11 @@ def _require_categories(report: ParsedReport) -> None:
     present = {c.category_code for c in report.cells_of(PROACTIVE)}
     # A block printing rows of the agency's own may print a category as those rows (the seed splits
     # 其他对外管理服务事项 into 行政检查 and 行政确认): its absence there is no gap.
-    own_rows = {c.article_item for c in report.cells_of(PROACTIVE) if c.category_code is None}
+    own_rows = {
+        c.article_item
+        for c in report.cells_of(PROACTIVE)
+        if c.category_code is None and c.row_label and not looks_like_value(c.row_label)
+    }
     for block in T.PROACTIVE_BLOCKS:
         if block.version != version or block.article_item in own_rows:
             continue

@@ -118,3 +118,42 @@ def test_oversized_files_are_refused_before_reading_and_symlinks_not_followed(tm
     assert by_locator["big.txt"].status == "failed" and "too large" in by_locator["big.txt"].error
     assert by_locator["ok.txt"].status == "ok"
     assert counts["failed"] == 1 and counts["fetched"] == 1
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_a_saved_page_keeps_the_pictures_it_links_from_inside_the_folder_only(tmp_path):
+    folder = tmp_path / "docs"
+    (folder / "report_files").mkdir(parents=True)
+    (tmp_path / "outside.png").write_bytes(PNG)
+    (folder / "report_files" / "image001.png").write_bytes(PNG)
+    (folder / "report_files" / "logo.svg").write_bytes(b"<svg/>")
+    (folder / "link.png").symlink_to(tmp_path / "outside.png")
+    page = (
+        '<html><body><p>2023年政府信息公开工作年度报告</p><img src="report_files/image001.png">'
+        '<img src="../outside.png"><img src="link.png"><img src="report_files/logo.svg">'
+        '<img src="report_files/gone.png"><img src="http://example.org/x.png"></body></html>'
+    )
+    (folder / "report.html").write_text(page, encoding="utf-8")
+    (folder / "text.html").write_text(
+        page.replace(
+            "<p>",
+            "<table><tr><td>规范性文件</td></tr><tr><td>申请</td></tr><tr><td>复议</td></tr></table><p>",
+        ),
+        encoding="utf-8",
+    )
+    store, manifest = RawStore(tmp_path / "raw"), Manifest(tmp_path / "raw" / "m.json")
+    collect(Source(name="local", path=folder), store, manifest)
+    entries = {e.locator: e for e in manifest.documents()}
+    sha = store.put(PNG)[0]
+    assert json.loads(entries["report.html"].extra["pictures"]) == [["report_files/image001.png", sha]]
+    assert "pictures" not in entries["text.html"].extra  # its tables are text: its pictures are no tables
+    assert set(entries) == {"report.html", "text.html"}  # a picture is part of its page, not a document
+    counts = collect(Source(name="local", path=folder), store, manifest)
+    assert counts["not_modified"] == 2
+    (folder / "report_files" / "image001.png").write_bytes(PNG + b"\x00")  # the picture changed
+    assert collect(Source(name="local", path=folder), store, manifest)["fetched"] == 1
