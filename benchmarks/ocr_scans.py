@@ -50,7 +50,14 @@ def _parse(job: tuple[str, bytes, dict]) -> tuple[str, Score, int, float, float]
 
 
 def _rss_mb() -> float:
-    """This worker's peak resident memory so far (MB)."""
+    """This worker's peak resident memory so far (MB): VmHWM, the peak of this process's own memory.
+    (ru_maxrss is not: Linux carries it over fork and exec, so a worker would report its parent's.)"""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -77,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs.append(("淮安 2024", huaian, load_truth("huaian_szf_2024")))
         total, pages, peak = Score(), 0, 0.0
         start = time.perf_counter()
-        # Fresh interpreters, as the pipeline's parse workers are: a forked worker would count the
-        # generator's memory (every rendered page) in its own peak.
+        # Fresh interpreters, as the pipeline's parse workers are (a forked one shares the generator's pages).
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
             for name, s, n, seconds, rss in pool.map(_parse, jobs):
                 peak = max(peak, rss)

@@ -208,3 +208,29 @@ def test_a_closed_four_is_no_zero():
 
     ink, box = _ink(four)
     assert not cells._is_zero(ink, box)
+
+
+def _cell_against_a_line(draw) -> np.ndarray:
+    """A 150-dpi cell (paper 245) with its left ruling line, print drawn flush against it, blurred."""
+    cell = np.full((60, 50), 245, np.uint8)
+    cv2.line(cell, (1, 0), (1, 59), 20, 2)
+    draw(cell)
+    return cv2.GaussianBlur(cell, (0, 0), 0.8)
+
+
+def test_print_flush_against_a_line_is_told_by_its_shape_with_the_line_cut_off():
+    zero = _cell_against_a_line(lambda im: cv2.ellipse(im, (8, 30), (5, 9), 0, 0, 360, 30, 1))
+    assert cells._against_a_line(zero, (0, 0, 50, 60)) == "0"
+    dash = _cell_against_a_line(lambda im: cv2.line(im, (3, 30), (9, 30), 40, 2))
+    assert cells._against_a_line(dash, (0, 0, 50, 60)) == "—"
+
+    def eight(im):
+        cv2.ellipse(im, (8, 25), (4, 5), 0, 0, 360, 30, 1)
+        cv2.ellipse(im, (8, 36), (5, 6), 0, 0, 360, 30, 1)
+
+    for other in (
+        eight,
+        lambda im: cv2.line(im, (8, 22), (8, 38), 30, 2),
+        lambda im: cv2.circle(im, (7, 30), 2, 30, -1),
+    ):
+        assert cells._against_a_line(_cell_against_a_line(other), (0, 0, 50, 60)) is None

@@ -216,7 +216,7 @@ def _is_zero(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     return (
         hh >= 0.55 * height
         and hw >= 0.3 * width
-        and abs(centre_x - 0.5) <= 0.12
+        and abs(centre_x - 0.5) <= 0.18  # no digit has its hole off to a side: 6 and 9 have it above/below
         and abs(centre_y - 0.5) <= 0.1
         and cv2.contourArea(outer[0]) >= 0.55 * width * height
         and cv2.contourArea(holes[0]) >= 0.55 * hw * hh
@@ -278,10 +278,76 @@ def _on_white(cell: np.ndarray) -> np.ndarray:
     return np.clip(cell.astype(np.float32) * (255.0 / paper), 0, 255).astype(np.uint8)
 
 
-def read_cells(grey: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[CellText]:
+LINE_DARK = 0.85  # a column or row of a cell this dark over its length is a ruling line, not print
+MAX_LINE_WIDTH = 6  # pixels of ruling line (with its blur) cut from each side of a cell at most
+
+
+def _inside_lines(cell: np.ndarray) -> np.ndarray:
+    """The cell's pixels with the ruling lines along its sides cut off by geometry (columns and rows
+    dark over nearly their whole length) instead of painted out, so print touching a line keeps its
+    strokes: a `0` flush against the left line loses its left side to the painting (read `D`)."""
+    paper = float(np.percentile(cell, 90))
+    dark = cell < paper - INK_CONTRAST
+    h, w = dark.shape
+    left, right, top, bottom = 0, w, 0, h
+    while left < min(MAX_LINE_WIDTH, w - 1) and dark[:, left].mean() >= LINE_DARK:
+        left += 1
+    while w - right < MAX_LINE_WIDTH and right - 1 > left and dark[:, right - 1].mean() >= LINE_DARK:
+        right -= 1
+    while top < min(MAX_LINE_WIDTH, h - 1) and dark[top, left:right].mean() >= LINE_DARK:
+        top += 1
+    while (
+        h - bottom < MAX_LINE_WIDTH and bottom - 1 > top and dark[bottom - 1, left:right].mean() >= LINE_DARK
+    ):
+        bottom -= 1
+    return cell[top:bottom, left:right]
+
+
+BAR_SPREAD = 1.5  # a bar's darkness spreads this much further across than up and down (digits: < 1)
+
+
+def _against_a_line(original: np.ndarray, box: tuple[int, int, int, int]) -> str | None:
+    """What a cell whose print touches its side is, once the lines are cut off instead of painted
+    out: "0" for a lone ring, "—" for a lone short bar, else None. Shape tests only: no other reading is taken from this crop."""
+    x0, y0, x1, y1 = box
+    cell = _inside_lines(_on_white(original[y0:y1, x0:x1]))
+    ink = np.where(cell < 255 - INK_CONTRAST, 255, 0).astype(np.uint8)
+    found = line_boxes(ink)
+    if len(found) != 1:
+        return None
+    if _is_zero(ink, found[0]):
+        return "0"
+    return "—" if _is_bar(cell, ink, found[0]) else None
+
+
+def _is_bar(cell: np.ndarray, ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """A lone short bar, told by the spread of its darkness: at 150 dpi a hyphen is some 7 × 5 pixels
+    of blur, too small for its outline to show the bar, but its darkness spreads half as far again
+    across as up and down (a dot's spreads alike, a 0's or 1's further up and down)."""
+    x0, y0, x1, y1 = box
+    count, _labels, _stats, _ = cv2.connectedComponentsWithStats(
+        _despeckle(ink[y0:y1, x0:x1]), connectivity=8
+    )
+    if count != 2 or y1 - y0 > max(6, ink.shape[0] // 6):
+        return False
+    patch = cell[max(0, y0 - 1) : y1 + 1, max(0, x0 - 1) : x1 + 1].astype(np.float64)
+    weight = np.clip(float(np.percentile(cell, 90)) - patch, 0, None)
+    total = weight.sum()
+    if total <= 0:
+        return False
+    ys, xs = np.mgrid[0 : patch.shape[0], 0 : patch.shape[1]]
+    spread_x = np.sqrt((weight * (xs - (weight * xs).sum() / total) ** 2).sum() / total)
+    spread_y = np.sqrt((weight * (ys - (weight * ys).sum() / total) ** 2).sum() / total)
+    return spread_x >= BAR_SPREAD * max(spread_y, 0.5)
+
+
+def read_cells(
+    grey: np.ndarray, boxes: list[tuple[int, int, int, int]], original: np.ndarray | None = None
+) -> list[CellText]:
     """Recognise every cell of a page in one batch (the recogniser is fastest on many crops at once).
 
-    `grey` is the page without its ruling lines."""
+    `grey` is the page without its ruling lines; `original` the page with them (for print that
+    touches a line, whose painting took part of it)."""
     crops: list[np.ndarray] = []
     owners: list[int] = []
     dashes: set[int] = set()
@@ -305,6 +371,11 @@ def read_cells(grey: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list
         if len(found) == 1 and _is_zero(ink, found[0]):
             zeros.add(i)
             continue
+        if len(found) == 1 and original is not None and (found[0][0] <= 1 or found[0][2] >= ink.shape[1] - 1):
+            shape = _against_a_line(original, (x0, y0, x1, y1))
+            if shape is not None:
+                (zeros if shape == "0" else dashes).add(i)
+                continue
         if chars := vertical_text(found):
             crops.append(side_by_side(cell, chars))
             owners.append(i)

@@ -62,7 +62,7 @@ def read_page(image: PageImage) -> OcrPage:
     clean = cells.without_lines(grey, (horizontal | vertical) & ruled)
     page = OcrPage(image.page, angle)
     boxes = [c.box for t in found for c in t.cells]
-    texts = iter(cells.read_cells(clean, boxes))
+    texts = iter(cells.read_cells(clean, boxes, grey))
     for table in found:
         out = []
         for c in table.cells:
