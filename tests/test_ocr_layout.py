@@ -234,3 +234,17 @@ def test_print_flush_against_a_line_is_told_by_its_shape_with_the_line_cut_off()
         lambda im: cv2.circle(im, (7, 30), 2, 30, -1),
     ):
         assert cells._against_a_line(_cell_against_a_line(other), (0, 0, 50, 60)) is None
+
+
+def test_a_full_width_first_row_without_its_top_line_is_a_row_but_no_cut():
+    ys = [200 + ROW * i for i in range(6)]
+    page = _page(top=None, ys=ys, bottom=None, v_top=ys[0], v_bottom=ys[-1])
+    for x in (XS[0], XS[-1]):  # only the frame runs up past the first line: a row 第二十条第（一）项
+        cv2.line(page, (x, ys[0] - ROW), (x, ys[0]), 0, 2)
+    (table,) = _tables(page)
+    assert _row_tops(table)[0] == pytest.approx(ys[0] - ROW, abs=4) and not table.open_top
+    inner = _page(top=None, ys=ys, bottom=None, v_top=ys[0], v_bottom=ys[-1])
+    for x in (XS[1], XS[2]):  # two inner lines running up are no table edge
+        cv2.line(inner, (x, ys[0] - ROW), (x, ys[0]), 0, 2)
+    (table,) = _tables(inner)
+    assert _row_tops(table)[0] == pytest.approx(ys[0], abs=4)

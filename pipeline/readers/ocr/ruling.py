@@ -277,28 +277,42 @@ def _closed(ys: list[int], xs: list[int], vertical: np.ndarray, band: int) -> tu
     table is cut, so a continued table's first row (or a cut table's last) has no line above (below)
     it and would not be a row. Where three or more vertical lines run on past the first (last)
     horizontal line and end together, a boundary is added where they end (the cell's edge on this
-    page). Where they end apart, nothing is added: that is no cut table's edge. Returns the
-    boundaries and whether a line was added at the top and at the bottom."""
+    page); the table's two outer lines alone do the same (a full-width row whose faint top line was
+    not found). Where they end apart, nothing is added: that is no cut table's edge. Returns the
+    boundaries and whether the top and the bottom are a page break's cut."""
     heights = np.diff(ys)
     gap = max(12, int(np.median(heights) * 0.4)) if len(heights) else max(12, vertical.shape[0] // 100)
     together = max(2 * band + 2, vertical.shape[0] // 200)
     on = [vertical[:, max(0, x - band) : x + band + 1].max(axis=1) > 0 for x in xs]
-    tops, bottoms = [], []
-    for column in on:
+    tops: dict[int, int] = {}  # column line index → its top (its bottom below)
+    bottoms: dict[int, int] = {}
+    for i, column in enumerate(on):
         rows = np.flatnonzero(column)
         if rows.size:
-            tops.append(int(rows[0]))
-            bottoms.append(int(rows[-1]))
+            tops[i], bottoms[i] = int(rows[0]), int(rows[-1])
+    last = len(xs) - 1
     out = list(ys)
-    above = [t for t in tops if t < ys[0] - gap]
-    open_top = len(above) >= 3 and max(above) - min(above) <= together
-    if open_top:
-        out.insert(0, int(np.median(above)))
-    below = [b for b in bottoms if b > ys[-1] + gap]
-    open_bottom = len(below) >= 3 and max(below) - min(below) <= together
-    if open_bottom:
-        out.append(int(np.median(below)))
-    return out, open_top, open_bottom
+    above = {i: t for i, t in tops.items() if t < ys[0] - gap}
+    top = _edge(above, last, together)
+    if top is not None:
+        out.insert(0, top)
+    below = {i: b for i, b in bottoms.items() if b > ys[-1] + gap}
+    bottom = _edge(below, last, together)
+    if bottom is not None:
+        out.append(bottom)
+    # Three or more lines ending together are a page break's cut (a row may be split there); the
+    # frame alone (a full-width row whose faint top line was not found) is only a boundary.
+    return out, top is not None and len(above) >= 3, bottom is not None and len(below) >= 3
+
+
+def _edge(ends: dict[int, int], last: int, together: int) -> int | None:
+    """Where the vertical lines running past the outermost horizontal line end, when they end
+    together and are three or more, or are exactly the table's two outer lines; else None."""
+    if len(ends) < 2 or max(ends.values()) - min(ends.values()) > together:
+        return None
+    if len(ends) == 2 and set(ends) != {0, last}:
+        return None
+    return int(np.median(list(ends.values())))
 
 
 def _cell(r0: int, c0: int, r1: int, c1: int, xs: list[int], ys: list[int], ox: int, oy: int) -> CellBox:
