@@ -12,7 +12,8 @@ from pipeline.document import GridCell, Table
 
 cv2 = pytest.importorskip("cv2")
 
-from pipeline.readers.ocr import cells, ruling  # noqa: E402
+from pipeline.readers.ocr import cells, ruling, shapes  # noqa: E402
+from pipeline.readers.ocr.ink import line_boxes  # noqa: E402
 from pipeline.readers.ocr.split_rows import join_split_row  # noqa: E402
 
 XS = [100, 400, 500, 600, 700]  # column lines of the drawn tables
@@ -152,21 +153,21 @@ def test_text_is_never_added_under_a_number_or_to_other_columns():
 def _ink(draw) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     ink = np.zeros((60, 60), np.uint8)
     draw(ink)
-    (box,) = cells.line_boxes(ink)
+    (box,) = line_boxes(ink)
     return ink, box
 
 
 def test_a_slash_is_told_from_a_one_and_a_seven_by_its_shape():
     slash, box = _ink(lambda im: cv2.line(im, (38, 10), (24, 44), 255, 2))
-    assert cells._is_slash(slash, box)
+    assert shapes.is_slash(slash, box)
     one, box = _ink(
         lambda im: (cv2.line(im, (30, 10), (30, 44), 255, 2), cv2.line(im, (30, 10), (25, 15), 255, 2))
     )
-    assert not cells._is_slash(one, box)
+    assert not shapes.is_slash(one, box)
     seven, box = _ink(
         lambda im: (cv2.line(im, (20, 10), (40, 10), 255, 2), cv2.line(im, (40, 10), (27, 44), 255, 2))
     )
-    assert not cells._is_slash(seven, box)
+    assert not shapes.is_slash(seven, box)
 
 
 def test_a_vertical_label_is_grouped_into_characters_strokes_and_all():
@@ -181,7 +182,7 @@ def test_a_vertical_label_is_grouped_into_characters_strokes_and_all():
 
 def test_a_zero_is_told_from_six_eight_nine_and_a_blot_by_its_shape():
     zero, box = _ink(lambda im: cv2.ellipse(im, (30, 28), (9, 16), 0, 0, 360, 255, 2))
-    assert cells._is_zero(zero, box)
+    assert shapes.is_zero(zero, box)
 
     def six(im):
         cv2.ellipse(im, (30, 36), (9, 9), 0, 0, 360, 255, 2)
@@ -193,9 +194,9 @@ def test_a_zero_is_told_from_six_eight_nine_and_a_blot_by_its_shape():
 
     for shape in (six, eight, lambda im: cv2.ellipse(im, (30, 28), (9, 16), 0, 0, 360, 255, -1)):
         ink, box = _ink(shape)
-        assert not cells._is_zero(ink, box)
+        assert not shapes.is_zero(ink, box)
     nine, box = _ink(lambda im: cv2.flip(six(im) or im, -1, dst=im))
-    assert not cells._is_zero(nine, box)
+    assert not shapes.is_zero(nine, box)
 
 
 def test_a_closed_four_is_no_zero():
@@ -207,7 +208,7 @@ def test_a_closed_four_is_no_zero():
         cv2.line(im, (34, 10), (34, 46), 255, 2)
 
     ink, box = _ink(four)
-    assert not cells._is_zero(ink, box)
+    assert not shapes.is_zero(ink, box)
 
 
 def _cell_against_a_line(draw) -> np.ndarray:
@@ -220,9 +221,9 @@ def _cell_against_a_line(draw) -> np.ndarray:
 
 def test_print_flush_against_a_line_is_told_by_its_shape_with_the_line_cut_off():
     zero = _cell_against_a_line(lambda im: cv2.ellipse(im, (8, 30), (5, 9), 0, 0, 360, 30, 1))
-    assert cells._against_a_line(zero, (0, 0, 50, 60)) == "0"
+    assert shapes.against_a_line(zero, (0, 0, 50, 60)) == "0"
     dash = _cell_against_a_line(lambda im: cv2.line(im, (3, 30), (9, 30), 40, 2))
-    assert cells._against_a_line(dash, (0, 0, 50, 60)) == "—"
+    assert shapes.against_a_line(dash, (0, 0, 50, 60)) == "—"
 
     def eight(im):
         cv2.ellipse(im, (8, 25), (4, 5), 0, 0, 360, 30, 1)
@@ -233,7 +234,7 @@ def test_print_flush_against_a_line_is_told_by_its_shape_with_the_line_cut_off()
         lambda im: cv2.line(im, (8, 22), (8, 38), 30, 2),
         lambda im: cv2.circle(im, (7, 30), 2, 30, -1),
     ):
-        assert cells._against_a_line(_cell_against_a_line(other), (0, 0, 50, 60)) is None
+        assert shapes.against_a_line(_cell_against_a_line(other), (0, 0, 50, 60)) is None
 
 
 def test_a_full_width_first_row_without_its_top_line_is_a_row_but_no_cut():

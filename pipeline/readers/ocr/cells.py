@@ -5,7 +5,8 @@ never read as `1`. A cell crop is taken inside its box; specks (connected ink sm
 dropped; a cell with too little ink left is blank. Otherwise its rows of ink are grouped into printed
 lines, each line cropped with a white margin of about a third of its height (the recogniser was trained
 on crops like that) and recognised; the cell's text is the lines joined with "\\n" and its confidence the
-lowest of them.
+lowest of them. A lone `/`, `0` or dash is told by its shape (`shapes`); a label printed one character
+per line is read as one line (`vertical_text`).
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from pipeline.readers.ocr import shapes
 from pipeline.readers.ocr.engine import Recognised, recognise
+from pipeline.readers.ocr.ink import INK_CONTRAST, ink_of, line_boxes, on_white
 
-MIN_INK_PIXELS = 10  # less ink than this in a cell (specks dropped) is paper and dust
-SPECK_PIXELS = 4  # connected ink smaller than this is noise, not a stroke
-LINE_GAP = 2  # blank pixel rows that separate two printed lines
 PAD = 0.35  # white margin around a line's ink, as a share of its height
 HALO_GREY = 150  # beside a line, lighter than this is the line's blur, darker is print
-INK_CONTRAST = 40  # grey levels below the cell's paper that count as ink
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,45 +41,6 @@ def without_lines(grey: np.ndarray, lines: np.ndarray) -> np.ndarray:
     halo = cv2.dilate(lines, np.ones((5, 5), np.uint8)) > 0
     out[halo & (grey >= HALO_GREY)] = 255
     return out
-
-
-def _despeckle(ink: np.ndarray) -> np.ndarray:
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    if count <= 1:
-        return ink
-    keep = stats[:, cv2.CC_STAT_AREA] >= SPECK_PIXELS
-    keep[0] = False
-    return np.where(keep[labels], 255, 0).astype(np.uint8)
-
-
-def line_boxes(ink: np.ndarray) -> list[tuple[int, int, int, int]]:
-    """Boxes (x0, y0, x1, y1) of the printed lines in an ink crop, top to bottom."""
-    cleaned = _despeckle(ink)
-    if int(np.count_nonzero(cleaned)) < MIN_INK_PIXELS:
-        return []
-    rows = np.count_nonzero(cleaned, axis=1) > 0
-    runs: list[tuple[int, int]] = []
-    start, end, gap = None, 0, 0
-    for y, on in enumerate(rows):
-        if on:
-            if start is None:
-                start = y
-            gap, end = 0, y
-        elif start is not None:
-            gap += 1
-            if gap >= LINE_GAP:
-                runs.append((start, end + 1))
-                start = None
-    if start is not None:
-        runs.append((start, end + 1))
-    boxes = []
-    for y0, y1 in runs:
-        band = cleaned[y0:y1]
-        if int(np.count_nonzero(band)) < MIN_INK_PIXELS // 2 or y1 - y0 < 4:
-            continue  # a speck
-        cols = np.flatnonzero(np.count_nonzero(band, axis=0))
-        boxes.append((int(cols[0]), y0, int(cols[-1]) + 1, y1))
-    return boxes
 
 
 def crop(grey: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -155,74 +115,6 @@ def spaced(crop: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(pieces, axis=1))
 
 
-def _is_dash(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """A cell whose only ink is one flat bar: the dash printed for "not applicable". The recogniser
-    reads a lone bar as anything (`■`, `一`); its shape is unambiguous."""
-    x0, y0, x1, y1 = box
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(_despeckle(ink[y0:y1, x0:x1]), connectivity=8)
-    if count != 2:
-        return False
-    _x, _y, width, height, area = stats[1]
-    # A hyphen is short: blurred at 150–200 dpi it is a bar some twice as wide as it is high.
-    return height * 1.6 <= width and area >= 0.6 * width * height and height <= max(6, ink.shape[0] // 6)
-
-
-def _is_slash(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """A cell whose only ink is one thin stroke leaning right: the `/` printed for "not applicable".
-    The recogniser reads a lone slash unsurely (0.4–0.7); its shape is unambiguous: every row of it
-    is one stroke wide (a `7` has its bar) and the stroke moves left steadily going down, by a good
-    part of its height (a `1` or `l` stands upright)."""
-    x0, y0, x1, y1 = box
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(_despeckle(ink[y0:y1, x0:x1]), connectivity=8)
-    if count != 2:
-        return False
-    height = int(stats[1][cv2.CC_STAT_HEIGHT])
-    if height < 8:
-        return False
-    rows = [np.flatnonzero(labels[y] == 1) for y in range(labels.shape[0])]
-    rows = [r for r in rows if r.size]
-    widths = np.array([r[-1] - r[0] + 1 for r in rows], dtype=float)
-    centres = np.array([(r[0] + r[-1]) / 2 for r in rows], dtype=float)
-    if widths.max() > max(3.0, 2.2 * float(np.median(widths))) or float(np.median(widths)) > 0.3 * height:
-        return False
-    ys = np.arange(len(centres), dtype=float)
-    slope, intercept = np.polyfit(ys, centres, 1)
-    residual = float(np.abs(centres - (slope * ys + intercept)).max())
-    return -slope * (len(centres) - 1) >= 0.2 * height and residual <= max(2.0, 0.08 * height)
-
-
-def _is_zero(ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """A cell whose only ink is one ring: the `0` printed in most cells of a report. The recogniser
-    is unsure of a lone `0` in some fonts (0.5–0.9, full-width ０ most), and its shape is plain: one
-    stroke closing round one hole that fills the middle of it. A 6 or 9 has its hole off centre, an
-    8 two holes, a blotted or broken digit none."""
-    x0, y0, x1, y1 = box
-    glyph = _despeckle(ink[y0:y1, x0:x1])
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(glyph, connectivity=8)
-    if count != 2:
-        return False
-    _x, _y, width, height, _area = stats[1]
-    if height < 10 or not 1.0 <= height / max(1, width) <= 2.6:
-        return False
-    contours, hierarchy = cv2.findContours(glyph, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    outer = [c for c, h in zip(contours, hierarchy[0], strict=True) if h[3] < 0]
-    holes = [c for c, h in zip(contours, hierarchy[0], strict=True) if h[3] >= 0 and cv2.contourArea(c) >= 4]
-    if len(outer) != 1 or len(holes) != 1:
-        return False
-    hx, hy, hw, hh = cv2.boundingRect(holes[0])
-    centre_x, centre_y = (hx + hw / 2 - _x) / width, (hy + hh / 2 - _y) / height
-    # Round inside and out: an ellipse fills ~π/4 of its box (less, traced through pixel centres);
-    # the closed 4 is a triangle on a stem (~0.3 outside, ~0.45 inside).
-    return (
-        hh >= 0.55 * height
-        and hw >= 0.3 * width
-        and abs(centre_x - 0.5) <= 0.18  # no digit has its hole off to a side: 6 and 9 have it above/below
-        and abs(centre_y - 0.5) <= 0.1
-        and cv2.contourArea(outer[0]) >= 0.55 * width * height
-        and cv2.contourArea(holes[0]) >= 0.55 * hw * hh
-    )
-
-
 VERTICAL_RUNS = 2  # a column of at least this many one-character lines is vertical text
 CHAR_SQUARE = 1.2  # a character's ink is at most this much taller than the column is wide
 
@@ -269,78 +161,6 @@ def side_by_side(cell: np.ndarray, chars: list[tuple[int, int, int, int]]) -> np
     return crop(line, (0, 0, line.shape[1], line.shape[0]))
 
 
-def _on_white(cell: np.ndarray) -> np.ndarray:
-    """The cell's pixels with its background made paper-white: a grey-filled cell (a block heading
-    of table 二) is read like any other, and the white margin of a line crop does not frame it."""
-    paper = float(np.percentile(cell, 90))
-    if paper >= 250 or paper < 64:
-        return cell
-    return np.clip(cell.astype(np.float32) * (255.0 / paper), 0, 255).astype(np.uint8)
-
-
-LINE_DARK = 0.85  # a column or row of a cell this dark over its length is a ruling line, not print
-MAX_LINE_WIDTH = 6  # pixels of ruling line (with its blur) cut from each side of a cell at most
-
-
-def _inside_lines(cell: np.ndarray) -> np.ndarray:
-    """The cell's pixels with the ruling lines along its sides cut off by geometry (columns and rows
-    dark over nearly their whole length) instead of painted out, so print touching a line keeps its
-    strokes: a `0` flush against the left line loses its left side to the painting (read `D`)."""
-    paper = float(np.percentile(cell, 90))
-    dark = cell < paper - INK_CONTRAST
-    h, w = dark.shape
-    left, right, top, bottom = 0, w, 0, h
-    while left < min(MAX_LINE_WIDTH, w - 1) and dark[:, left].mean() >= LINE_DARK:
-        left += 1
-    while w - right < MAX_LINE_WIDTH and right - 1 > left and dark[:, right - 1].mean() >= LINE_DARK:
-        right -= 1
-    while top < min(MAX_LINE_WIDTH, h - 1) and dark[top, left:right].mean() >= LINE_DARK:
-        top += 1
-    while (
-        h - bottom < MAX_LINE_WIDTH and bottom - 1 > top and dark[bottom - 1, left:right].mean() >= LINE_DARK
-    ):
-        bottom -= 1
-    return cell[top:bottom, left:right]
-
-
-BAR_SPREAD = 1.5  # a bar's darkness spreads this much further across than up and down (digits: < 1)
-
-
-def _against_a_line(original: np.ndarray, box: tuple[int, int, int, int]) -> str | None:
-    """What a cell whose print touches its side is, once the lines are cut off instead of painted
-    out: "0" for a lone ring, "—" for a lone short bar, else None. Shape tests only: no other reading is taken from this crop."""
-    x0, y0, x1, y1 = box
-    cell = _inside_lines(_on_white(original[y0:y1, x0:x1]))
-    ink = np.where(cell < 255 - INK_CONTRAST, 255, 0).astype(np.uint8)
-    found = line_boxes(ink)
-    if len(found) != 1:
-        return None
-    if _is_zero(ink, found[0]):
-        return "0"
-    return "—" if _is_bar(cell, ink, found[0]) else None
-
-
-def _is_bar(cell: np.ndarray, ink: np.ndarray, box: tuple[int, int, int, int]) -> bool:
-    """A lone short bar, told by the spread of its darkness: at 150 dpi a hyphen is some 7 × 5 pixels
-    of blur, too small for its outline to show the bar, but its darkness spreads half as far again
-    across as up and down (a dot's spreads alike, a 0's or 1's further up and down)."""
-    x0, y0, x1, y1 = box
-    count, _labels, _stats, _ = cv2.connectedComponentsWithStats(
-        _despeckle(ink[y0:y1, x0:x1]), connectivity=8
-    )
-    if count != 2 or y1 - y0 > max(6, ink.shape[0] // 6):
-        return False
-    patch = cell[max(0, y0 - 1) : y1 + 1, max(0, x0 - 1) : x1 + 1].astype(np.float64)
-    weight = np.clip(float(np.percentile(cell, 90)) - patch, 0, None)
-    total = weight.sum()
-    if total <= 0:
-        return False
-    ys, xs = np.mgrid[0 : patch.shape[0], 0 : patch.shape[1]]
-    spread_x = np.sqrt((weight * (xs - (weight * xs).sum() / total) ** 2).sum() / total)
-    spread_y = np.sqrt((weight * (ys - (weight * ys).sum() / total) ** 2).sum() / total)
-    return spread_x >= BAR_SPREAD * max(spread_y, 0.5)
-
-
 def read_cells(
     grey: np.ndarray, boxes: list[tuple[int, int, int, int]], original: np.ndarray | None = None
 ) -> list[CellText]:
@@ -359,20 +179,20 @@ def read_cells(
         cx0, cy0, cx1, cy1 = x0 + inset, y0 + inset, x1 - inset, y1 - inset
         if cx1 - cx0 < 4 or cy1 - cy0 < 4:
             continue
-        cell = _on_white(grey[cy0:cy1, cx0:cx1])
-        ink = np.where(cell < 255 - INK_CONTRAST, 255, 0).astype(np.uint8)
+        cell = on_white(grey[cy0:cy1, cx0:cx1])
+        ink = ink_of(cell)
         found = line_boxes(ink)
-        if len(found) == 1 and _is_dash(ink, found[0]):
+        if len(found) == 1 and shapes.is_dash(ink, found[0]):
             dashes.add(i)
             continue
-        if len(found) == 1 and _is_slash(ink, found[0]):
+        if len(found) == 1 and shapes.is_slash(ink, found[0]):
             slashes.add(i)
             continue
-        if len(found) == 1 and _is_zero(ink, found[0]):
+        if len(found) == 1 and shapes.is_zero(ink, found[0]):
             zeros.add(i)
             continue
         if len(found) == 1 and original is not None and (found[0][0] <= 1 or found[0][2] >= ink.shape[1] - 1):
-            shape = _against_a_line(original, (x0, y0, x1, y1))
+            shape = shapes.against_a_line(original, (x0, y0, x1, y1))
             if shape is not None:
                 (zeros if shape == "0" else dashes).add(i)
                 continue

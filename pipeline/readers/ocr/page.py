@@ -14,6 +14,7 @@ import numpy as np
 from pipeline.readers.ocr import cells, ruling
 from pipeline.readers.ocr.engine import recognise
 from pipeline.readers.ocr.image import PageImage
+from pipeline.readers.ocr.ink import line_boxes
 
 TEXT_MIN_CONFIDENCE = 0.5  # a line outside the tables read less surely than this is noise, not text
 HEADING_HEIGHT = 1.25  # a line this much taller than the page's median line is in a heading's type
@@ -82,7 +83,7 @@ def _text_outside(grey: np.ndarray, tables: list[tuple[int, int, int, int]]) -> 
     for x0, y0, x1, y1 in tables:
         page[max(0, y0 - 3) : y1 + 4, max(0, x0 - 3) : x1 + 4] = 255
     ink = ruling.binarise(page)
-    boxes = [b for b in cells.line_boxes(ink) if b[3] - b[1] <= MAX_LINE_HEIGHT * grey.shape[0] / 1000]
+    boxes = [b for b in line_boxes(ink) if b[3] - b[1] <= MAX_LINE_HEIGHT * grey.shape[0] / 1000]
     read_lines = []
     for box, read in zip(boxes, recognise([cells.crop(page, b) for b in boxes]), strict=True):
         if read.text and read.confidence >= TEXT_MIN_CONFIDENCE:
