@@ -104,6 +104,12 @@ def read_count(raw: str, *, signed: bool = False, integer: bool = True) -> Readi
     return Reading(value)
 
 
+def is_number(text: str) -> bool:
+    """Whether a cell's text is a number (not blank, not an n/a mark): what a split row's lower part
+    must not hold, and text must not be added under (pdf and OCR readers alike)."""
+    return read_count(text, signed=True, integer=False).value is not None
+
+
 def _marked(raw: str, text: str) -> Reading | None:
     """The readings every cell shares: blank / not applicable, 无 as 0, several numbers in one cell."""
     if text in _NULL_MARKS or set(text) <= {"/", "-", "—"}:

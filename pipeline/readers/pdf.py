@@ -48,7 +48,7 @@ from pipeline.readers.grid import CellSpec, GridBudget
 from pipeline.readers.ocr.pdf_pages import PageRenderer
 from pipeline.readers.pdf_text import Line, Margins, Paragraphs
 from pipeline.report import Finding
-from pipeline.values import read_count
+from pipeline.values import is_number
 
 if TYPE_CHECKING:  # the OCR modules (OpenCV, ONNX) are imported only when a page is a scan
     from pipeline.readers.ocr.image import PageImage
@@ -353,10 +353,6 @@ def _paged(grid: list[list[GridCell]], page: int) -> list[list[GridCell]]:
     return [[on_page(cell) for cell in row] for row in grid]
 
 
-def _is_number(text: str) -> bool:
-    return read_count(text, signed=True, integer=False).value is not None
-
-
 def _join_split_row(above: _Found, below: _Found) -> None:
     """A row that a page break cut in two: its lower part (the first row below the break) goes back
     into the last row above it.
@@ -380,7 +376,7 @@ def _join_split_row(above: _Found, below: _Found) -> None:
         if target is None or (target.c0, target.c1) != (c0, c1):
             return
         text, upper = below.text(box), above.text(target)
-        if text and (_is_number(text) or not upper or _is_number(upper)):
+        if text and (is_number(text) or not upper or is_number(upper)):
             return
         if text and box.r1 == 1:
             moves.append((target, text))

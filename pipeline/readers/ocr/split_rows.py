@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 
 from pipeline.document import GridCell, Table
-from pipeline.values import read_count
+from pipeline.values import is_number
 
 X_TOLERANCE = 0.006  # of the table's width: where a column's lines fall on two scans of one print
 
@@ -75,7 +75,7 @@ def _matches(
                 return None
             continue  # an empty cell of a column the upper table lacks (its lines joined by no row)
         text, over = cell.text.strip(), match.text.strip()
-        if text and (_is_number(text) or not over or _is_number(over)):
+        if text and (is_number(text) or not over or is_number(over)):
             return None
         if text and cell.rowspan == 1:
             moves[id(match)] = (match, cell)
@@ -124,7 +124,3 @@ def _without_first_row(table: Table) -> Table | None:
         return moved[id(cell)]
 
     return Table(table.index, [[up(c) for c in row] for row in table.grid[1:]], table.context)
-
-
-def _is_number(text: str) -> bool:
-    return read_count(text, signed=True, integer=False).value is not None
