@@ -22,6 +22,7 @@ rerun converts nothing.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import signal
@@ -32,6 +33,7 @@ from collections.abc import Hashable, Mapping
 from pathlib import Path
 
 from pipeline.document import DocumentError
+from pipeline.env import number_from_env
 
 SOFFICE_ENV = "XXGK_SOFFICE"
 TIMEOUT_ENV = "XXGK_CONVERT_TIMEOUT"
@@ -58,12 +60,8 @@ def find_soffice(environ: Mapping[str, str] | None = None) -> str | None:
 
 
 def timeout_from_env(environ: Mapping[str, str] | None = None) -> float:
-    env = os.environ if environ is None else environ
-    text = env.get(TIMEOUT_ENV, "").strip()
-    try:
-        value = float(text) if text else DEFAULT_TIMEOUT
-    except ValueError:
-        raise ValueError(f"{TIMEOUT_ENV}={text!r}: expected a number of seconds") from None
+    """The conversion time limit; 0 or less means the default."""
+    value = number_from_env(TIMEOUT_ENV, DEFAULT_TIMEOUT, minimum=-math.inf, environ=environ)
     return value if value > 0 else DEFAULT_TIMEOUT
 
 

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from pipeline.env import number_from_env
 from pipeline.readers.ocr.settings import DEFAULT_MIN_CONFIDENCE
 
 WORKERS_ENV = "XXGK_PARSE_WORKERS"
@@ -76,19 +77,8 @@ class Limits:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Limits:
-        env = os.environ if environ is None else environ
-
         def number(name: str, default: float, kind: type) -> Any:
-            text = env.get(name, "").strip()
-            if not text:
-                return default
-            try:
-                value = kind(text)
-            except ValueError:
-                raise ValueError(f"{name}={text!r}: expected a number") from None
-            if value < 0:
-                raise ValueError(f"{name}={text!r}: must not be negative")
-            return value
+            return number_from_env(name, default, kind=kind, environ=environ)
 
         workers = number(WORKERS_ENV, os.cpu_count() or 1, int)
         return cls(

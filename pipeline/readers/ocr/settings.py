@@ -6,21 +6,13 @@ probability. It is a parse input: the parse cache key includes it, so changing i
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
+
+from pipeline.env import number_from_env
 
 MIN_CONFIDENCE_ENV = "XXGK_OCR_MIN_CONFIDENCE"
 DEFAULT_MIN_CONFIDENCE = 0.90
 
 
-def min_confidence_from_env(environ: dict[str, str] | None = None) -> float:
-    env = os.environ if environ is None else environ
-    text = env.get(MIN_CONFIDENCE_ENV, "").strip()
-    if not text:
-        return DEFAULT_MIN_CONFIDENCE
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{MIN_CONFIDENCE_ENV}={text!r}: expected a number between 0 and 1") from None
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{MIN_CONFIDENCE_ENV}={text!r}: expected a number between 0 and 1")
-    return value
+def min_confidence_from_env(environ: Mapping[str, str] | None = None) -> float:
+    return number_from_env(MIN_CONFIDENCE_ENV, DEFAULT_MIN_CONFIDENCE, maximum=1.0, environ=environ)
