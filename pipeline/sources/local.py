@@ -10,6 +10,7 @@ in the raw store, so what was once found is never silently lost.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from pipeline.store import Manifest, RawDocument, RawStore, format_for, now_utc,
 
 EXTENSIONS = frozenset({".docx", ".doc", ".html", ".htm", ".txt", ".pdf", ".wps"})
 MAX_FILE_BYTES = 100 * 1024 * 1024  # no report is this large; larger files are refused before reading
+_IMG = re.compile(rb"<img", re.IGNORECASE)
 MAX_PAGE_BYTES = 50 * 1024 * 1024  # an HTML page larger than the reader takes is not searched for pictures
 
 
@@ -112,8 +114,8 @@ def collect(
 def _page_pictures(page: Path, data: bytes, folder: Path, store: RawStore) -> dict[str, str]:
     """The manifest extra recording the pictures a saved page shows from files of the folder (its
     tables may be pictures), each stored; none for a page whose tables are text."""
-    if len(data) > MAX_PAGE_BYTES:
-        return {}  # the HTML reader refuses it anyway
+    if len(data) > MAX_PAGE_BYTES or _IMG.search(data) is None:
+        return {}  # the HTML reader refuses it anyway; a page without <img> needs no parse here
     tree = parse_html(decode_html(data, None)[0])
     if pictures.shows_all_tables(tree):
         return {}
