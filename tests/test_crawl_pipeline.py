@@ -5,32 +5,19 @@ and four report pages), another the generated portal (tests/portal.py: one repor
 that hides reports, and a JSON listing); `python -m pipeline run` crawls both as web sources.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests import portal as p
+from tests.cli import run_pipeline
 from tests.mock_site import MockSite, Page
 from tests.truth import APP_COLS, OUTCOMES, load_truth
 
 ROOT = Path(__file__).resolve().parents[1]
 MIRROR = ROOT / "data" / "mirror" / "pingtan"
 TRUTH = {2019: "pingtan_2019", 2021: "pingtan_2021", 2023: "pingtan_2023", 2025: "pingtan_2025"}
-
-
-def _run(sources: Path, data_dir: Path) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "run", "--sources", str(sources), "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
 
 
 def _files(folder: Path) -> dict[str, float]:
@@ -55,14 +42,14 @@ def crawled(tmp_path_factory):
             encoding="utf-8",
         )
         data = work / "data"
-        _run(sources, data)
+        run_pipeline(sources, data)
         first_raw, first_cache = _files(data / "raw" / "objects"), _files(data / "cache" / "parsed")
         tables_1 = {
             t: pd.read_parquet(data / "warehouse" / f"{t}.parquet") for t in ("applications", "reports")
         }
         requests_before, portal_sent = len(site.requests), len(portal_site.sent)
         portal_site.pages.update(p.listing_pages(portal, order_seed=1))  # reports move between pages
-        _run(sources, data)
+        run_pipeline(sources, data)
         second = {
             "raw": _files(data / "raw" / "objects"),
             "cache": _files(data / "cache" / "parsed"),

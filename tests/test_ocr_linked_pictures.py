@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.cli import run_pipeline
 from tests.mock_site import MockSite, Page
 from tests.synth import make_spec, render
 from tests.synth.producers import missing
@@ -43,18 +44,6 @@ def _linked(html: bytes, names: list[str]) -> tuple[bytes, dict[str, bytes]]:
 def _with_chrome(html: bytes, extra: str) -> bytes:
     """A site's header pictures (a logo, a dead banner link) before the report."""
     return html.replace(b"<body>", f"<body>{extra}".encode(), 1)
-
-
-def _run(sources: Path, data: Path) -> str:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "run", "--sources", str(sources), "--data-dir", str(data)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=ROOT,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
 
 
 @pytest.fixture(scope="module")
@@ -114,10 +103,10 @@ def crawled(reports, tmp_path_factory):
             encoding="utf-8",
         )
         data = work / "data"
-        first = _run(sources, data)
+        first = run_pipeline(sources, data, timeout=600)
         requested = site.paths()
         tables = {t: pd.read_parquet(data / "warehouse" / f"{t}.parquet") for t in ("reports", "cells")}
-        second = _run(sources, data)
+        second = run_pipeline(sources, data, timeout=600)
         again = site.paths()[len(requested) :]
     yield data, requested, again, first, second, tables
 
